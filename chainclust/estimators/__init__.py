@@ -1,0 +1,5 @@
+"""Estimators in scikit-learn's shape: fit, predict, fit_predict, transform."""
+from chainclust.estimators.base import ClusteringEstimator, read_model_info  # NOQA
+from chainclust.estimators.dec import DEC  # NOQA
+
+ESTIMATORS = {DEC.method: DEC}

@@ -1,0 +1,164 @@
+"""What every chainclust estimator shares: parameters, validation, model files."""
+import hashlib
+import inspect
+import json
+import os
+
+import chainer
+from chainer import serializers
+import numpy
+
+from chainclust._version import __version__
+from chainclust.datasets import check_samples
+from chainclust.errors import ModelFileError, NotFittedError
+from chainclust.io import atomic_path, write_json
+
+MODEL_JSON = 'model.json'
+MODEL_NPZ = 'model.npz'
+FORMAT = 'chainclust-model'
+FORMAT_VERSION = 1
+
+
+def fingerprint(x):
+    """A short SHA-256 of an array's shape, dtype and bytes (identifies data)."""
+    h = hashlib.sha256()
+    h.update(repr((x.shape, str(x.dtype))).encode())
+    h.update(numpy.ascontiguousarray(x).tobytes())
+    return h.hexdigest()[:16]
+
+
+class ClusteringEstimator(object):
+    """Base class in scikit-learn's shape.
+
+    ``__init__`` of a subclass only stores its keyword arguments; ``fit`` sets
+    ``net_`` (the Chainer network), ``labels_`` and ``input_shape_``. A
+    subclass defines ``method``, ``_build_net()`` and ``_fit(x, y, out)``.
+    """
+
+    method = None
+
+    def get_params(self):
+        """The constructor's keyword arguments and their current values."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters
+                 if p != 'self']
+        return {name: getattr(self, name) for name in names}
+
+    # -- fitting -----------------------------------------------------------
+    def fit(self, X, y=None):
+        """Cluster ``X`` ``(N, ...)``; ``y`` (optional) is used only for logged metrics."""
+        from chainclust.datasets import check_labels
+        x = check_samples(X, name='X')
+        if y is not None:
+            y = check_labels(y, len(x), name='y')
+        self.input_shape_ = tuple(x.shape[1:])
+        self.input_dtype_ = str(x.dtype)
+        self.data_info_ = {'n_samples': int(len(x)), 'fingerprint': fingerprint(x)}
+        self._fit(x, y)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """``fit(X, y)`` then the labels of ``X``, ``(N,)`` int64."""
+        return self.fit(X, y).labels_
+
+    # -- inference ---------------------------------------------------------
+    def _check_fitted(self):
+        if getattr(self, 'net_', None) is None:
+            raise NotFittedError('this %s is not fitted yet; call fit first'
+                                 % type(self).__name__)
+
+    def _check_input(self, X):
+        self._check_fitted()
+        return check_samples(X, name='X', sample_shape=self.input_shape_)
+
+    def _device(self):
+        return chainer.get_device(self.device)
+
+    # -- persistence -------------------------------------------------------
+    def _extra_state(self):
+        """JSON-serialisable state beyond the parameters (subclasses extend)."""
+        return {}
+
+    def save(self, directory):
+        """Write ``model.npz`` and ``model.json`` into ``directory`` atomically."""
+        self._check_fitted()
+        os.makedirs(directory, exist_ok=True)
+        with atomic_path(os.path.join(directory, MODEL_NPZ)) as tmp:
+            serializers.save_npz(tmp, self.net_)
+        params = self.get_params()
+        for key in ('out', 'verbose'):
+            params.pop(key, None)
+        for key, value in params.items():
+            if isinstance(value, tuple):
+                params[key] = list(value)
+        info = {'format': FORMAT, 'format_version': FORMAT_VERSION,
+                'chainclust_version': __version__, 'method': self.method,
+                'params': params,
+                'input': {'shape': list(self.input_shape_), 'dtype': self.input_dtype_},
+                'data': self.data_info_}
+        info.update(self._extra_state())
+        write_json(os.path.join(directory, MODEL_JSON), info)
+
+    @classmethod
+    def load(cls, directory, device=None):
+        """Rebuild a fitted estimator from a folder written by :meth:`save`."""
+        info = read_model_info(directory)
+        if info['method'] != cls.method:
+            raise ModelFileError('%s holds a %s model, not %s'
+                                 % (directory, info['method'], cls.method))
+        params = dict(info['params'])
+        if device is not None:
+            params['device'] = device
+        for key, value in params.items():
+            if isinstance(value, list):
+                params[key] = tuple(value)
+        try:
+            self = cls(**params)
+        except TypeError as e:
+            raise ModelFileError('%s: parameters do not fit %s (%s)'
+                                 % (directory, cls.__name__, e))
+        self.input_shape_ = tuple(info['input']['shape'])
+        self.input_dtype_ = info['input']['dtype']
+        self.data_info_ = info.get('data', {})
+        self._restore_state(info)
+        net = self._build_net()
+        try:
+            serializers.load_npz(os.path.join(directory, MODEL_NPZ), net)
+        except (KeyError, ValueError, OSError) as e:
+            raise ModelFileError('%s: %s does not match model.json (%s)'
+                                 % (directory, MODEL_NPZ, e))
+        net.to_device(self._device())
+        self.net_ = net
+        self._after_load()
+        return self
+
+    def _restore_state(self, info):
+        pass
+
+    def _after_load(self):
+        pass
+
+
+def read_model_info(directory):
+    """Read and check ``model.json`` of a result folder; return it as a dict."""
+    path = os.path.join(directory, MODEL_JSON)
+    if not os.path.isdir(directory):
+        raise ModelFileError('no such result folder: %s' % directory)
+    if not os.path.exists(path):
+        raise ModelFileError('%s is not a chainclust result folder (no %s)'
+                             % (directory, MODEL_JSON))
+    try:
+        with open(path) as f:
+            info = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFileError('%s is corrupt (%s)' % (path, e))
+    if not isinstance(info, dict) or info.get('format') != FORMAT:
+        raise ModelFileError('%s is not a chainclust model description' % path)
+    if info.get('format_version') != FORMAT_VERSION:
+        raise ModelFileError('%s has format version %r; this chainclust reads %d'
+                             % (path, info.get('format_version'), FORMAT_VERSION))
+    for key in ('method', 'params', 'input'):
+        if key not in info:
+            raise ModelFileError('%s lacks %r' % (path, key))
+    if not os.path.exists(os.path.join(directory, MODEL_NPZ)):
+        raise ModelFileError('%s has no %s' % (directory, MODEL_NPZ))
+    return info

@@ -1,0 +1,219 @@
+"""DEC as a scikit-learn-style estimator."""
+import os
+import shutil
+import tempfile
+
+import chainer
+from chainer.datasets import TupleDataset
+import numpy
+from sklearn.cluster import KMeans
+
+from chainclust import metrics
+from chainclust.estimators.base import ClusteringEstimator
+from chainclust.inference import batched_forward
+from chainclust.models import DECLoss, DECNet, DenoisingLayerLoss, ReconstructionLoss
+from chainclust.training import LabelChangeTrigger, run_phase
+from chainclust.training import TargetDistributionUpdate
+
+
+class DEC(ClusteringEstimator):
+    """Deep Embedded Clustering (Xie, Girshick and Farhadi, ICML 2016).
+
+    1. Greedy layer-wise pretraining of a stacked denoising autoencoder
+       ``d-500-500-2000-10`` (dropout corruption), then end-to-end fine-tuning.
+    2. k-means (``n_init`` restarts) on the embeddings initialises the centres.
+    3. The encoder and centres minimise ``KL(P || Q)`` with Student's t soft
+       assignments ``Q``; the target ``P`` is recomputed over the whole dataset
+       every ``update_interval`` iterations, and training stops when less than
+       ``tol`` of the labels change between two updates (or at ``max_iter``).
+
+    Args:
+        n_clusters (int): K.
+        hidden_dims (tuple of int): encoder hidden widths.
+        embedding_dim (int): embedding size.
+        alpha (float): degrees of freedom of the Student's t kernel.
+        dropout (float): corruption ratio during layer-wise pretraining.
+        pretrain_epochs (int): epochs per layer of greedy pretraining.
+        finetune_epochs (int): epochs of end-to-end autoencoder fine-tuning.
+        pretrain_lr (float): Adam step size of both pretraining phases.
+        batch_size (int): minibatch size of every phase.
+        cluster_lr (float): SGD learning rate of the clustering phase.
+        momentum (float): SGD momentum of the clustering phase.
+        update_interval (int): iterations between target updates.
+        tol (float): stop when fewer than this fraction of labels change.
+        max_iter (int): iteration limit of the clustering phase.
+        n_init (int): k-means restarts.
+        normalize (str): ``auto``, ``scale255``, ``minmax``, ``standard``, ``none``
+            (see :class:`chainclust.links.Normalization`).
+        device (str): Chainer device spec, ``@numpy`` or ``@cupy:0``.
+        random_state (int or None): seeds initialisation, dropout, shuffling
+            and k-means; a run is reproducible on CPU.
+        out (str or None): folder for logs, plots, snapshots (training resumes
+            from them) and the final model; a temporary folder when ``None``.
+        verbose (bool): print progress (PrintReport and ProgressBar).
+
+    Attributes:
+        labels_ (numpy.ndarray): ``(N,)`` cluster of each training sample.
+        cluster_centers_ (numpy.ndarray): ``(K, embedding_dim)`` centres.
+        init_labels_ (numpy.ndarray): the k-means labels DEC started from.
+    """
+
+    method = 'dec'
+
+    def __init__(self, n_clusters=10, hidden_dims=(500, 500, 2000), embedding_dim=10,
+                 alpha=1.0, dropout=0.2, pretrain_epochs=30, finetune_epochs=60,
+                 pretrain_lr=1e-3, batch_size=256, cluster_lr=0.01, momentum=0.9,
+                 update_interval=140, tol=0.001, max_iter=20000, n_init=20,
+                 normalize='auto', device='@numpy', random_state=None, out=None,
+                 verbose=False):
+        self.n_clusters = n_clusters
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.alpha = alpha
+        self.dropout = dropout
+        self.pretrain_epochs = pretrain_epochs
+        self.finetune_epochs = finetune_epochs
+        self.pretrain_lr = pretrain_lr
+        self.batch_size = batch_size
+        self.cluster_lr = cluster_lr
+        self.momentum = momentum
+        self.update_interval = update_interval
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.normalize = normalize
+        self.device = device
+        self.random_state = random_state
+        self.out = out
+        self.verbose = verbose
+
+    # -- building ----------------------------------------------------------
+    def _check_params(self, n_samples):
+        def positive(name, integer=True):
+            value = getattr(self, name)
+            ok = (isinstance(value, (int, numpy.integer)) if integer
+                  else isinstance(value, (int, float))) and value > 0
+            if not ok:
+                raise ValueError('%s must be a positive %s, got %r'
+                                 % (name, 'integer' if integer else 'number', value))
+        for name in ('n_clusters', 'embedding_dim', 'batch_size', 'update_interval',
+                     'max_iter', 'n_init'):
+            positive(name)
+        for name in ('alpha', 'pretrain_lr', 'cluster_lr'):
+            positive(name, integer=False)
+        for name in ('pretrain_epochs', 'finetune_epochs'):
+            if not isinstance(getattr(self, name), (int, numpy.integer)) or \
+                    getattr(self, name) < 0:
+                raise ValueError('%s must be a non-negative integer' % name)
+        if not 0 <= self.dropout < 1:
+            raise ValueError('dropout must be in [0, 1), got %r' % (self.dropout,))
+        if not 0 <= self.tol < 1:
+            raise ValueError('tol must be in [0, 1), got %r' % (self.tol,))
+        if n_samples < self.n_clusters:
+            raise ValueError('n_clusters=%d is more than the %d samples'
+                             % (self.n_clusters, n_samples))
+
+    def _build_net(self):
+        n_features = int(numpy.prod(self.input_shape_))
+        return DECNet(n_features, tuple(self.hidden_dims), self.embedding_dim,
+                      self.n_clusters, self.alpha)
+
+    # -- fitting -----------------------------------------------------------
+    def _fit(self, x, y):
+        self._check_params(len(x))
+        device = self._device()
+        device.use()
+        seed = self.random_state
+        numpy.random.seed(seed)  # Chainer's dropout and initializers draw from it
+        if device.xp is not numpy:
+            device.xp.random.seed(seed)
+        net = self._build_net()
+        net.normalize.fit(x, self.normalize)
+        self.normalization_ = net.normalize.mode
+        net.to_device(device)
+        self.net_ = net
+        out = self.out or tempfile.mkdtemp(prefix='chainclust-')
+        try:
+            self._train(net, x, y, out, device, seed)
+        finally:
+            if self.out is None:
+                shutil.rmtree(out, ignore_errors=True)
+        self.labels_ = self.predict(x)
+        self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
+        if self.out is not None:
+            self.save(self.out)
+
+    def _phase(self, loss, data, out, epochs_or_trigger, optimizer, **kwargs):
+        return run_phase(loss, data, out, epochs_or_trigger, optimizer,
+                         self.batch_size, self._device(), seed=self.random_state,
+                         verbose=self.verbose, **kwargs)
+
+    def _train(self, net, x, y, out, device, seed):
+        xf = numpy.asarray(x, dtype=numpy.float32)
+        xn = batched_forward(net.normalize, xf, device=device)
+        sae = net.sae
+        for i in range(sae.n_layers):
+            h = xn if i == 0 else batched_forward(
+                lambda a: sae.encode(a, stop=i), xn, device=device)
+            self._phase(DenoisingLayerLoss(sae, i, self.dropout), h,
+                        os.path.join(out, 'pretrain', 'layer%d' % i),
+                        (self.pretrain_epochs, 'epoch'),
+                        chainer.optimizers.Adam(alpha=self.pretrain_lr))
+        self._phase(ReconstructionLoss(sae), xn, os.path.join(out, 'finetune'),
+                    (self.finetune_epochs, 'epoch'),
+                    chainer.optimizers.Adam(alpha=self.pretrain_lr))
+
+        z = batched_forward(sae.encode, xn, device=device)
+        kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed).fit(z)
+        net.clustering.set_centers(kmeans.cluster_centers_)
+        self.init_labels_ = kmeans.labels_.astype(numpy.int64)
+        self.init_metrics_ = None if y is None else metrics.evaluate(y, self.init_labels_)
+
+        p = numpy.zeros((len(x), self.n_clusters), dtype=numpy.float32)
+        target = TargetDistributionUpdate(
+            lambda a: batched_forward(net, a, device=device), xf, p,
+            self.update_interval, y)
+        interval = (self.update_interval, 'iteration')
+        keys = ['main/loss', 'delta_label'] + (['acc', 'nmi'] if y is not None else [])
+        plots = [('loss.png', ['main/loss']), ('delta_label.png', ['delta_label'])]
+        if y is not None:
+            plots.append(('metrics.png', ['acc', 'nmi', 'ari']))
+        self._phase(DECLoss(net), TupleDataset(xf, p), os.path.join(out, 'cluster'),
+                    LabelChangeTrigger(target, self.tol, self.max_iter),
+                    chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
+                    extra_extensions=[(target, {})], log_trigger=interval,
+                    snapshot_trigger=interval, report_keys=keys, plots=plots,
+                    progress_length=(self.max_iter, 'iteration'))
+
+    # -- inference ---------------------------------------------------------
+    def predict_proba(self, X):
+        """Soft assignments ``q`` ``(N, K)`` of samples ``X`` ``(N, ...)``."""
+        x = self._check_input(X)
+        return batched_forward(self.net_, x, device=self._device())
+
+    def predict(self, X):
+        """Cluster labels ``(N,)`` int64: the argmax of :meth:`predict_proba`."""
+        return self.predict_proba(X).argmax(axis=1).astype(numpy.int64)
+
+    def transform(self, X):
+        """Embeddings ``(N, embedding_dim)`` of samples ``X``."""
+        x = self._check_input(X)
+        return batched_forward(self.net_.embed, x, device=self._device())
+
+    @property
+    def cluster_centers_(self):
+        self._check_fitted()
+        return chainer.backend.CpuDevice().send(self.net_.clustering.mu.array).copy()
+
+    # -- persistence -------------------------------------------------------
+    def _extra_state(self):
+        state = {'normalization': {'mode': self.normalization_}}
+        if getattr(self, 'metrics_', None) is not None:
+            state['metrics'] = self.metrics_
+        if getattr(self, 'init_metrics_', None) is not None:
+            state['init_metrics'] = self.init_metrics_
+        return state
+
+    def _restore_state(self, info):
+        self.normalization_ = info.get('normalization', {}).get('mode')
+        self.metrics_ = info.get('metrics')

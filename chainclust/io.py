@@ -1,0 +1,37 @@
+"""Atomic file writes: a file is either the old one or the complete new one."""
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; move it into place on success."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    suffix = os.path.splitext(path)[1]  # keep the extension: numpy.savez adds one
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-', suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, obj):
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, 'w') as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write('\n')
+
+
+def save_npy(path, array):
+    """``numpy.save`` to ``path`` atomically."""
+    import numpy
+    with atomic_path(path) as tmp:
+        numpy.save(tmp, array, allow_pickle=False)

@@ -1,0 +1,4 @@
+"""Links that own Parameters: preprocessing, encoders, cluster centres."""
+from chainclust.links.mlp import MLP  # NOQA
+from chainclust.links.normalization import Normalization  # NOQA
+from chainclust.links.student_t_clustering import StudentTClustering  # NOQA

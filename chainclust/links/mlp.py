@@ -1,0 +1,34 @@
+"""Fully connected stacks used as encoders and decoders."""
+import chainer
+import chainer.functions as F
+import chainer.links as L
+
+
+class MLP(chainer.ChainList):
+    """``Linear -> ReLU -> ... -> Linear`` with an optional final ReLU.
+
+    Args:
+        sizes (sequence of int): layer widths ``(in, h1, ..., out)``.
+        final_activation (bool): apply ReLU after the last layer too.
+        initialW: initializer of the weights (Chainer's default when ``None``).
+    """
+
+    def __init__(self, sizes, final_activation=False, initialW=None):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError('sizes must list at least two positive widths, got %r'
+                             % (sizes,))
+        super(MLP, self).__init__(
+            *[L.Linear(a, b, initialW=initialW) for a, b in zip(sizes, sizes[1:])])
+        self.sizes = tuple(sizes)
+        self.final_activation = final_activation
+
+    def forward(self, x, start=0, stop=None):
+        """Apply layers ``start`` to ``stop`` (all by default); ``x``: ``(N, in)``."""
+        layers = list(self)
+        stop = len(layers) if stop is None else stop
+        for i in range(start, stop):
+            x = layers[i](x)
+            if i < len(layers) - 1 or self.final_activation:
+                x = F.relu(x)
+        return x

@@ -1,0 +1,5 @@
+"""Training: phases, DEC's target distribution, stop triggers."""
+from chainclust.training.phase import run_phase  # NOQA
+from chainclust.training.target_distribution import target_distribution  # NOQA
+from chainclust.training.target_distribution import TargetDistributionUpdate  # NOQA
+from chainclust.training.triggers import LabelChangeTrigger  # NOQA

@@ -1,0 +1,79 @@
+"""One training phase as a Chainer Trainer that resumes and records itself."""
+import os
+
+import chainer
+from chainer import serializers
+from chainer import training
+from chainer.training import extensions
+import numpy
+
+from chainclust.io import atomic_path
+
+DONE_FILE = 'done.npz'
+
+
+def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
+              device, seed=None, extra_extensions=(), log_trigger=(1, 'epoch'),
+              snapshot_trigger=(1, 'epoch'), report_keys=('main/loss',),
+              plots=(('loss.png', ('main/loss',)),), progress_length=None,
+              verbose=False):
+    """Train ``loss`` on ``dataset`` in folder ``out``; skip if already done.
+
+    Writes ``out/log`` (LogReport), the PNG plots, ``out/snapshot`` (resumed
+    automatically after an interruption) and finally ``out/done.npz``, the
+    trained parameters. When ``done.npz`` exists the parameters are loaded and
+    no training happens.
+
+    Args:
+        loss (chainer.Chain): returns a scalar loss and reports under ``main/``.
+        dataset: a Chainer dataset of arrays or tuples of arrays.
+        out (str): the phase folder.
+        stop_trigger: a trigger or ``(length, unit)``.
+        optimizer (chainer.Optimizer): not yet set up.
+        batch_size (int): minibatch size.
+        device: Chainer device the loss lives on.
+        seed (int or None): seeds the shuffling order.
+        extra_extensions: ``(extension, kwargs)`` pairs added to the trainer.
+        report_keys: observation keys printed when ``verbose``.
+        plots: ``(file_name, keys)`` pairs for PlotReport.
+        progress_length: ``(length, unit)`` for the progress bar when the stop
+            trigger does not say it.
+        verbose (bool): add PrintReport and ProgressBar.
+
+    Returns:
+        bool: ``True`` if the phase trained now, ``False`` if it was done.
+    """
+    done = os.path.join(out, DONE_FILE)
+    if os.path.exists(done):
+        serializers.load_npz(done, loss)
+        return False
+    os.makedirs(out, exist_ok=True)
+    optimizer.setup(loss)
+    order = chainer.iterators.ShuffleOrderSampler(numpy.random.RandomState(seed))
+    iterator = chainer.iterators.SerialIterator(
+        dataset, batch_size, repeat=True, order_sampler=order)
+    updater = training.updaters.StandardUpdater(iterator, optimizer, device=device)
+    trainer = training.Trainer(updater, stop_trigger, out=out)
+    for extension, kwargs in extra_extensions:
+        trainer.extend(extension, **kwargs)
+    trainer.extend(extensions.LogReport(trigger=log_trigger))
+    x_key = log_trigger[1]
+    for file_name, keys in plots:
+        if extensions.PlotReport.available():
+            trainer.extend(extensions.PlotReport(
+                list(keys), x_key, trigger=log_trigger, file_name=file_name))
+    trainer.extend(extensions.snapshot(filename='snapshot', autoload=True),
+                   trigger=snapshot_trigger)
+    if verbose:
+        trainer.extend(extensions.PrintReport(
+            ['epoch', 'iteration'] + list(report_keys) + ['elapsed_time']),
+            trigger=log_trigger)
+        trainer.extend(extensions.ProgressBar(
+            training_length=progress_length, update_interval=10))
+    trainer.run()
+    with atomic_path(done) as tmp:
+        serializers.save_npz(tmp, loss)
+    snapshot = os.path.join(out, 'snapshot')
+    if os.path.exists(snapshot):
+        os.remove(snapshot)
+    return True

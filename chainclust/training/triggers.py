@@ -1,0 +1,30 @@
+"""Stop rules as Trainer triggers."""
+
+
+class LabelChangeTrigger(object):
+    """Stop when few labels change between target updates, or at ``max_iter``.
+
+    DEC's rule: training ends once the fraction of samples whose assignment
+    changed between two consecutive target updates is below ``tol``.
+
+    Args:
+        target_update (TargetDistributionUpdate): the extension that tracks labels.
+        tol (float): threshold on the changed fraction, in [0, 1).
+        max_iter (int): hard limit on iterations.
+    """
+
+    def __init__(self, target_update, tol, max_iter):
+        if not 0 <= tol < 1:
+            raise ValueError('tol must be in [0, 1), got %r' % (tol,))
+        if int(max_iter) < 1:
+            raise ValueError('max_iter must be >= 1, got %r' % (max_iter,))
+        self.target_update, self.tol, self.max_iter = target_update, tol, int(max_iter)
+
+    def get_training_length(self):
+        return self.max_iter, 'iteration'
+
+    def __call__(self, trainer):
+        if trainer.updater.iteration >= self.max_iter:
+            return True
+        update = self.target_update
+        return update.n_updates > 1 and update.delta_label < self.tol
