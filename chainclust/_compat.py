@@ -15,6 +15,7 @@ releases removed; it never replaces anything that still exists.
   a stub module keeps that path alive.
 """
 import builtins
+import importlib.util
 import importlib.metadata
 import sys
 import types
@@ -100,9 +101,7 @@ def _patch_pkg_resources():
 
 
 def _patch_numpy_distutils():
-    try:
-        import numpy.distutils  # NOQA
-    except ImportError:
+    if importlib.util.find_spec('numpy.distutils') is None:
         stub = types.ModuleType('numpy.distutils')
         stub.system_info = types.ModuleType('numpy.distutils.system_info')
         sys.modules.setdefault('numpy.distutils', stub)

@@ -35,3 +35,34 @@ def save_npy(path, array):
     import numpy
     with atomic_path(path) as tmp:
         numpy.save(tmp, array, allow_pickle=False)
+
+
+def load_npz(path, obj, strict=True):
+    """Load a ``save_npz`` file into ``obj`` without ever unpickling.
+
+    Chainer's own ``serializers.load_npz`` passes ``allow_pickle=True`` to
+    NumPy; this reads the same files with ``allow_pickle=False``.
+
+    Raises:
+        ModelFileError: the file is missing, not an npz, holds Python objects,
+            or does not match ``obj``.
+    """
+    import zipfile
+
+    import numpy
+    from chainer.serializers import NpzDeserializer
+
+    from chainclust.errors import ModelFileError
+    try:
+        with numpy.load(path, allow_pickle=False) as f:
+            NpzDeserializer(f, strict=strict).load(obj)
+    except FileNotFoundError:
+        raise ModelFileError('no such file: %s' % path)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise ModelFileError('%s is not a valid .npz file (%s)' % (path, e))
+    except ValueError as e:
+        if 'pickle' in str(e).lower():
+            raise ModelFileError('%s is not a chainclust parameter file' % path)
+        raise ModelFileError('%s does not match the model (%s)' % (path, e))
+    except KeyError as e:
+        raise ModelFileError('%s does not match the model (missing %s)' % (path, e))

@@ -132,6 +132,9 @@ def _load_path(path, label_column):
 
 
 def _load_npy(path):
+    with open(path, 'rb') as f:
+        if f.read(6) != b'\x93NUMPY':
+            raise DataError('%s is not a valid .npy file (no NumPy header)' % path)
     try:
         return numpy.load(path, allow_pickle=False)
     except ValueError as e:

@@ -11,7 +11,7 @@ import numpy
 from chainclust._version import __version__
 from chainclust.datasets import check_samples
 from chainclust.errors import ModelFileError, NotFittedError
-from chainclust.io import atomic_path, write_json
+from chainclust.io import atomic_path, load_npz, write_json
 
 MODEL_JSON = 'model.json'
 MODEL_NPZ = 'model.npz'
@@ -121,11 +121,7 @@ class ClusteringEstimator(object):
         self.data_info_ = info.get('data', {})
         self._restore_state(info)
         net = self._build_net()
-        try:
-            serializers.load_npz(os.path.join(directory, MODEL_NPZ), net)
-        except (KeyError, ValueError, OSError) as e:
-            raise ModelFileError('%s: %s does not match model.json (%s)'
-                                 % (directory, MODEL_NPZ, e))
+        load_npz(os.path.join(directory, MODEL_NPZ), net)
         net.to_device(self._device())
         self.net_ = net
         self._after_load()

@@ -7,7 +7,7 @@ from chainer import training
 from chainer.training import extensions
 import numpy
 
-from chainclust.io import atomic_path
+from chainclust.io import atomic_path, load_npz
 
 DONE_FILE = 'done.npz'
 
@@ -20,7 +20,7 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
     """Train ``loss`` on ``dataset`` in folder ``out``; skip if already done.
 
     Writes ``out/log`` (LogReport), the PNG plots, ``out/snapshot`` (resumed
-    automatically after an interruption) and finally ``out/done.npz``, the
+    automatically after an interruption, read without unpickling) and finally ``out/done.npz``, the
     trained parameters. When ``done.npz`` exists the parameters are loaded and
     no training happens.
 
@@ -45,7 +45,7 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
     """
     done = os.path.join(out, DONE_FILE)
     if os.path.exists(done):
-        serializers.load_npz(done, loss)
+        load_npz(done, loss)
         return False
     os.makedirs(out, exist_ok=True)
     optimizer.setup(loss)
@@ -62,18 +62,19 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
         if extensions.PlotReport.available():
             trainer.extend(extensions.PlotReport(
                 list(keys), x_key, trigger=log_trigger, file_name=file_name))
-    trainer.extend(extensions.snapshot(filename='snapshot', autoload=True),
-                   trigger=snapshot_trigger)
+    trainer.extend(extensions.snapshot(filename='snapshot'), trigger=snapshot_trigger)
     if verbose:
         trainer.extend(extensions.PrintReport(
             ['epoch', 'iteration'] + list(report_keys) + ['elapsed_time']),
             trigger=log_trigger)
         trainer.extend(extensions.ProgressBar(
             training_length=progress_length, update_interval=10))
+    snapshot = os.path.join(out, 'snapshot')
+    if os.path.exists(snapshot):  # resume an interrupted run
+        load_npz(snapshot, trainer)
     trainer.run()
     with atomic_path(done) as tmp:
         serializers.save_npz(tmp, loss)
-    snapshot = os.path.join(out, 'snapshot')
     if os.path.exists(snapshot):
         os.remove(snapshot)
     return True

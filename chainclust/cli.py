@@ -1,0 +1,173 @@
+"""The ``chainclust`` command line: a thin click layer over the Python API."""
+import functools
+import json
+import os
+import sys
+
+import click
+
+from chainclust._version import __version__
+from chainclust.errors import ChainclustError
+
+
+def _report_errors(fn):
+    """Turn chainclust's user-facing errors into one-line click errors."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ChainclustError as e:
+            raise click.ClickException(str(e))
+        except ValueError as e:  # invalid hyper-parameters from the estimators
+            raise click.ClickException(str(e))
+    return wrapper
+
+
+def _format_metrics(values):
+    return '  '.join('%s %.4f' % (k.upper(), values[k])
+                     for k in ('acc', 'nmi', 'ari', 'many_to_one') if k in values)
+
+
+@click.group(context_settings={'help_option_names': ['-h', '--help']})
+@click.version_option(__version__, prog_name='chainclust')
+def main():
+    """Deep unsupervised clustering: train, evaluate, export, assign."""
+
+
+@main.group()
+def train():
+    """Train a clustering model and write a result folder."""
+
+
+def data_options(fn):
+    for decorator in reversed([
+        click.option('--data', default='mnist', show_default=True,
+                     help="'mnist' (embedded), 'digits' (scikit-learn), or a path: "
+                          '.npy, .npz, .csv, MNIST IDX (.gz), or a folder of images.'),
+        click.option('--labels', default=None,
+                     help='Optional labels file for evaluation (.npy, .csv, IDX).'),
+        click.option('--label-column', default=None,
+                     help='CSV only: name or index of the label column.'),
+    ]):
+        fn = decorator(fn)
+    return fn
+
+
+@train.command('dec')
+@data_options
+@click.option('--clusters', '-k', type=click.IntRange(min=1), default=10, show_default=True,
+              help='Number of clusters.')
+@click.option('--out', '-o', type=click.Path(file_okay=False), default='results/dec',
+              show_default=True,
+              help='Result folder; an interrupted run in it resumes.')
+@click.option('--device', default='@numpy', show_default=True,
+              help="Chainer device: '@numpy' or '@cupy:0'.")
+@click.option('--seed', type=int, default=0, show_default=True, help='Random seed.')
+@click.option('--hidden', default='500,500,2000', show_default=True,
+              help='Encoder hidden widths, comma-separated.')
+@click.option('--embedding-dim', type=click.IntRange(min=1), default=10, show_default=True)
+@click.option('--alpha', type=float, default=1.0, show_default=True,
+              help="Student's t degrees of freedom.")
+@click.option('--pretrain-epochs', type=click.IntRange(min=0), default=30, show_default=True,
+              help='Epochs per layer of greedy denoising pretraining.')
+@click.option('--finetune-epochs', type=click.IntRange(min=0), default=60, show_default=True,
+              help='Epochs of end-to-end autoencoder fine-tuning.')
+@click.option('--batch-size', type=click.IntRange(min=1), default=256, show_default=True)
+@click.option('--update-interval', type=click.IntRange(min=1), default=140,
+              show_default=True, help='Iterations between target-distribution updates.')
+@click.option('--tol', type=float, default=0.001, show_default=True,
+              help='Stop when fewer than this fraction of labels change.')
+@click.option('--max-iter', type=click.IntRange(min=1), default=20000, show_default=True)
+@click.option('--normalize', type=click.Choice(
+    ['auto', 'scale255', 'minmax', 'standard', 'none']), default='auto', show_default=True)
+@click.option('--limit', type=click.IntRange(min=1), default=None,
+              help='Train on a random subset of this many samples.')
+@click.option('--quiet', '-q', is_flag=True, help='No progress output.')
+@_report_errors
+def train_dec(data, labels, label_column, clusters, out, device, seed, hidden,
+              embedding_dim, alpha, pretrain_epochs, finetune_epochs, batch_size,
+              update_interval, tol, max_iter, normalize, limit, quiet):
+    """Deep Embedded Clustering (Xie et al. 2016)."""
+    from chainclust import datasets
+    from chainclust.estimators import DEC
+    try:
+        hidden_dims = tuple(int(h) for h in hidden.split(',') if h.strip())
+    except ValueError:
+        raise click.BadParameter('comma-separated integers expected', param_hint='--hidden')
+    dataset = datasets.load(data, labels=labels, label_column=label_column)
+    dataset = dataset.subset(limit, random_state=seed)
+    model = DEC(n_clusters=clusters, hidden_dims=hidden_dims, embedding_dim=embedding_dim,
+                alpha=alpha, pretrain_epochs=pretrain_epochs,
+                finetune_epochs=finetune_epochs, batch_size=batch_size,
+                update_interval=update_interval, tol=tol, max_iter=max_iter,
+                normalize=normalize, device=device, random_state=seed, out=out,
+                verbose=not quiet)
+    model.fit(dataset.x, dataset.y)
+    _record_data(out, data, labels, label_column, limit, seed)
+    from chainclust.io import save_npy
+    save_npy(os.path.join(out, 'labels.npy'), model.labels_)
+    click.echo('wrote %s (model.npz, model.json, labels.npy, logs and plots)' % out)
+    if model.metrics_ is not None:
+        if model.init_metrics_ is not None:
+            click.echo('autoencoder + k-means: %s' % _format_metrics(model.init_metrics_))
+        click.echo('DEC:                   %s' % _format_metrics(model.metrics_))
+
+
+def _absolute(path):
+    """An absolute path, or the name of an embedded dataset as it is."""
+    from chainclust.datasets.embedded import EMBEDDED
+    if path is None or (path in EMBEDDED and not os.path.exists(path)):
+        return path
+    return os.path.abspath(path)
+
+
+def _record_data(out, data, labels, label_column, limit, seed):
+    """Remember where the training data came from, for ``evaluate``."""
+    from chainclust.estimators.base import MODEL_JSON
+    from chainclust.io import write_json
+    path = os.path.join(out, MODEL_JSON)
+    with open(path) as f:
+        info = json.load(f)
+    info['data'].update({'source': _absolute(data), 'labels': _absolute(labels),
+                         'label_column': label_column, 'limit': limit, 'seed': seed})
+    write_json(path, info)
+
+
+@main.command()
+@click.argument('result_dir', type=click.Path())
+@data_options
+@click.option('--device', default='@numpy', show_default=True)
+@_report_errors
+def evaluate(result_dir, data, labels, label_column, device):
+    """Label data with a trained model and print ACC/NMI/ARI when labels exist.
+
+    Without --data, the training data recorded in RESULT_DIR is used.
+    """
+    import numpy
+    from chainclust import datasets, metrics
+    from chainclust.estimators import ESTIMATORS, read_model_info
+    info = read_model_info(result_dir)
+    if info['method'] not in ESTIMATORS:
+        raise click.ClickException('%s: unknown method %r' % (result_dir, info['method']))
+    model = ESTIMATORS[info['method']].load(result_dir, device=device)
+    source = click.get_current_context().get_parameter_source('data')
+    recorded = info.get('data', {})
+    if source == click.core.ParameterSource.DEFAULT and recorded.get('source'):
+        dataset = datasets.load(recorded['source'], labels=recorded.get('labels'),
+                                label_column=recorded.get('label_column'))
+        dataset = dataset.subset(recorded.get('limit'), random_state=recorded.get('seed'))
+    else:
+        dataset = datasets.load(data, labels=labels, label_column=label_column)
+    predicted = model.predict(dataset.x)
+    sizes = numpy.bincount(predicted, minlength=info['params']['n_clusters']).tolist()
+    click.echo('%s: %d samples from %s, %d clusters (sizes %s)'
+               % (info['method'].upper(), len(predicted), dataset.name,
+                  len(sizes), ' '.join(str(s) for s in sizes)))
+    if dataset.y is None:
+        click.echo('no labels: pass --labels to compute ACC/NMI/ARI')
+    else:
+        click.echo(_format_metrics(metrics.evaluate(dataset.y, predicted)))
+
+
+if __name__ == '__main__':  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+import chainclust  # NOQA: installs the compatibility shims before chainer

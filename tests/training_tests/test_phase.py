@@ -1,0 +1,108 @@
+import json
+import os
+
+import chainer
+import numpy
+import pytest
+
+from chainclust.links import MLP
+from chainclust.training import LabelChangeTrigger, run_phase, target_distribution
+from chainclust.training import TargetDistributionUpdate
+
+
+class _Loss(chainer.Chain):
+    def __init__(self):
+        super(_Loss, self).__init__()
+        with self.init_scope():
+            self.mlp = MLP((4, 8, 4))
+
+    def forward(self, x):
+        loss = chainer.functions.mean_squared_error(self.mlp(x), x)
+        chainer.report({'loss': loss}, self)
+        return loss
+
+
+class _Interrupt(chainer.training.Extension):
+    trigger = (1, 'iteration')
+
+    def __init__(self, at):
+        self.at = at
+
+    def __call__(self, trainer):
+        if trainer.updater.iteration == self.at:
+            raise KeyboardInterrupt
+
+
+def _data():
+    return numpy.random.RandomState(0).rand(64, 4).astype(numpy.float32)
+
+
+def test_interrupted_phase_resumes_from_snapshot(tmp_path):
+    out = str(tmp_path / 'phase')
+    numpy.random.seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        run_phase(_Loss(), _data(), out, (6, 'epoch'), chainer.optimizers.Adam(), 16,
+                  '@numpy', seed=0, extra_extensions=[(_Interrupt(10), {})])
+    assert os.path.exists(os.path.join(out, 'snapshot'))  # epoch 2 = iteration 8
+    assert not os.path.exists(os.path.join(out, 'done.npz'))
+    assert run_phase(_Loss(), _data(), out, (6, 'epoch'), chainer.optimizers.Adam(), 16,
+                     '@numpy', seed=0) is True
+    with open(os.path.join(out, 'log')) as f:
+        epochs = [r['epoch'] for r in json.load(f)]
+    assert epochs == [1, 2, 3, 4, 5, 6]  # the log continued from the snapshot
+    assert os.path.exists(os.path.join(out, 'done.npz'))
+    assert not os.path.exists(os.path.join(out, 'snapshot'))
+
+
+def test_finished_phase_is_loaded_not_retrained(tmp_path):
+    out = str(tmp_path / 'phase')
+    first = _Loss()
+    run_phase(first, _data(), out, (2, 'epoch'), chainer.optimizers.Adam(), 16,
+              '@numpy', seed=0)
+    second = _Loss()
+    assert run_phase(second, _data(), out, (2, 'epoch'), chainer.optimizers.Adam(), 16,
+                     '@numpy', seed=0) is False
+    numpy.testing.assert_array_equal(first.mlp[0].W.array, second.mlp[0].W.array)
+
+
+def test_target_distribution_hand_computed():
+    q = numpy.array([[0.5, 0.5], [0.9, 0.1]])
+    f = q.sum(axis=0)  # 1.4, 0.6
+    w = q ** 2 / f
+    expected = w / w.sum(axis=1, keepdims=True)
+    numpy.testing.assert_allclose(target_distribution(q), expected)
+    # sharper than q and normalised
+    numpy.testing.assert_allclose(target_distribution(q).sum(axis=1), 1)
+    assert target_distribution(q)[1, 0] > q[1, 0]
+
+
+class _Trainer(object):
+    class updater(object):
+        iteration = 0
+
+
+def test_label_change_trigger():
+    x = numpy.zeros((4, 1), numpy.float32)
+    p = numpy.zeros((4, 2), numpy.float32)
+    outputs = iter([numpy.array([[.9, .1], [.9, .1], [.1, .9], [.1, .9]]),
+                    numpy.array([[.9, .1], [.1, .9], [.1, .9], [.1, .9]]),
+                    numpy.array([[.9, .1], [.1, .9], [.1, .9], [.1, .9]])])
+    update = TargetDistributionUpdate(lambda a: next(outputs), x, p, interval=5)
+    trigger = LabelChangeTrigger(update, tol=0.1, max_iter=100)
+    trainer = _Trainer()
+    update.initialize(trainer)
+    assert not trigger(trainer)  # no comparison yet
+    assert update.update()['delta_label'] == 0.25
+    assert not trigger(trainer)
+    assert update.update()['delta_label'] == 0.0
+    assert trigger(trainer)
+    numpy.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-6)
+    trainer.updater.iteration = 100
+    assert LabelChangeTrigger(update, tol=0.0, max_iter=100)(trainer)
+
+
+def test_trigger_arguments():
+    with pytest.raises(ValueError, match='tol'):
+        LabelChangeTrigger(None, tol=1.5, max_iter=3)
+    with pytest.raises(ValueError, match='max_iter'):
+        LabelChangeTrigger(None, tol=0.1, max_iter=0)
