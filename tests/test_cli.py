@@ -1,0 +1,89 @@
+import os
+
+from click.testing import CliRunner
+import numpy
+import pytest
+
+from chainclust import __version__
+from chainclust.cli import main
+
+TINY = ['--hidden', '16,16,32', '--embedding-dim', '4', '--pretrain-epochs', '1',
+        '--finetune-epochs', '2', '--batch-size', '64', '--update-interval', '10',
+        '--max-iter', '30', '--quiet']
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_version():
+    result = run('--version')
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_help_everywhere():
+    for args in ([], ['train'], ['train', 'dec'], ['evaluate']):
+        result = run(*(args + ['--help']))
+        assert result.exit_code == 0 and 'Usage' in result.output
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('cli') / 'result')
+    result = run('train', 'dec', '--data', 'digits', '--limit', 400, '--clusters', 10,
+                 '--out', out, '--seed', 1, *TINY)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_train_writes_result_folder(trained):
+    out, output = trained
+    for name in ('model.npz', 'model.json', 'labels.npy', 'cluster/log', 'finetune/log'):
+        assert os.path.exists(os.path.join(out, name)), name
+    labels = numpy.load(os.path.join(out, 'labels.npy'), allow_pickle=False)
+    assert labels.shape == (400,)
+    assert 'DEC:' in output and 'ACC' in output and 'NMI' in output
+
+
+def test_evaluate_uses_recorded_data(trained):
+    out, _ = trained
+    result = run('evaluate', out)
+    assert result.exit_code == 0, result.output
+    assert '400 samples' in result.output and 'ACC' in result.output
+    labels = numpy.load(os.path.join(out, 'labels.npy'), allow_pickle=False)
+    sizes = [int(s) for s in result.output.split('sizes ')[1].split(')')[0].split()]
+    assert sizes == numpy.bincount(labels, minlength=10).tolist()
+
+
+def test_evaluate_other_data_without_labels(trained, tmp_path):
+    out, _ = trained
+    numpy.save(tmp_path / 'x.npy', numpy.random.RandomState(0).randint(
+        0, 255, (7, 8, 8)).astype(numpy.uint8))
+    result = run('evaluate', out, '--data', tmp_path / 'x.npy')
+    assert result.exit_code == 0 and 'no labels' in result.output
+
+
+def test_evaluate_wrong_shape(trained, tmp_path):
+    out, _ = trained
+    numpy.save(tmp_path / 'x.npy', numpy.zeros((3, 5)))
+    result = run('evaluate', out, '--data', tmp_path / 'x.npy')
+    assert result.exit_code == 1
+    assert 'Error: X has samples of shape (5,), expected (8, 8)' in result.output
+    assert 'Traceback' not in result.output
+
+
+def test_clear_errors(tmp_path):
+    cases = [
+        (['train', 'dec', '--data', tmp_path / 'none.npy', '--out', tmp_path / 'o'],
+         'no such file'),
+        (['evaluate', tmp_path], 'not a chainclust result folder'),
+        (['train', 'dec', '--data', 'digits', '--hidden', 'a,b', '--out', tmp_path / 'o'],
+         'comma-separated integers'),
+        (['train', 'dec', '--data', 'digits', '--clusters', 5000, '--out', tmp_path / 'o']
+         + TINY, 'more than'),
+    ]
+    for args, message in cases:
+        result = run(*args)
+        assert result.exit_code != 0, args
+        assert message in result.output, (args, result.output)
+        assert 'Traceback' not in result.output
