@@ -1,6 +1,10 @@
-# Sourced by the entry scripts: make every installed pyenv CPython 3.11-3.13
-# visible (pyenv only shows the global one by default), so tox finds python3.12.
+# Sourced by the entry scripts: put every pyenv CPython 3.11-3.13 on PATH
+# (pyenv's shims show only the global version, and tox's interpreter discovery
+# does not follow them), oldest first so that python3 stays the oldest.
 if command -v pyenv >/dev/null 2>&1; then
-    versions=$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[123]\.[0-9]+$' | sort -rV | tr '\n' ':')
-    [ -n "$versions" ] && export PYENV_VERSION="${versions%:}"
+    root=$(pyenv root)
+    for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[123]\.[0-9]+$' | sort -rV); do
+        PATH="$root/versions/$v/bin:$PATH"
+    done
+    export PATH
 fi

@@ -1,4 +1,5 @@
 """One training phase as a Chainer Trainer that resumes and records itself."""
+import functools
 import os
 
 import chainer
@@ -62,7 +63,12 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
         if extensions.PlotReport.available():
             trainer.extend(extensions.PlotReport(
                 list(keys), x_key, trigger=log_trigger, file_name=file_name))
-    trainer.extend(extensions.snapshot(filename='snapshot'), trigger=snapshot_trigger)
+    # Uncompressed: zlib on the parameters and Adam's moments every epoch
+    # would cost about as much as the epoch itself.
+    trainer.extend(extensions.snapshot(
+        filename='snapshot',
+        savefun=functools.partial(serializers.save_npz, compression=False)),
+        trigger=snapshot_trigger)
     if verbose:
         trainer.extend(extensions.PrintReport(
             ['epoch', 'iteration'] + list(report_keys) + ['elapsed_time']),
