@@ -2,7 +2,7 @@
 
 They define the same values as the hand-written nodes and serve three roles:
 the higher-order derivatives of those nodes, the reference in their tests,
-and the baseline in ``benchmarks/bench_dec_loss.py``.
+and a baseline in ``benchmarks/bench_dec_loss.py``.
 """
 import chainer.functions as F
 

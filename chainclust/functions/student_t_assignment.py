@@ -16,10 +16,25 @@ def _check_alpha(alpha):
 
 
 def squared_distances(xp, z, mu):
-    """``|z_i - mu_j|^2`` as ``|z|^2 + |mu|^2 - 2 z mu^T``, clipped at 0; ``(N, K)``."""
-    d2 = (z * z).sum(axis=1)[:, None] + (mu * mu).sum(axis=1)[None, :]
-    d2 -= 2 * z.dot(mu.T)
+    """``|z_i - mu_j|^2`` as ``|z|^2 + |mu|^2 - 2 z mu^T``, clipped at 0; ``(N, K)``.
+
+    One GEMM and three in-place passes over the ``(N, K)`` result.
+    """
+    d2 = (z * z.dtype.type(-2)).dot(mu.T)
+    d2 += xp.einsum('ij,ij->i', z, z)[:, None]
+    d2 += xp.einsum('ij,ij->i', mu, mu)[None, :]
     return xp.maximum(d2, 0, out=d2)
+
+
+def row_sums(a):
+    """``a.sum(axis=1)`` as a matrix-vector product (BLAS is much faster on
+    short rows); ``(N, K) -> (N,)``."""
+    return a.dot(backend.get_array_module(a).ones(a.shape[1], a.dtype))
+
+
+def column_sums(a):
+    """``a.sum(axis=0)`` as a vector-matrix product; ``(N, K) -> (K,)``."""
+    return backend.get_array_module(a).ones(a.shape[0], a.dtype).dot(a)
 
 
 @cuda.memoize()

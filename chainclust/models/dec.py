@@ -1,7 +1,7 @@
 """Deep Embedded Clustering (Xie, Girshick, Farhadi 2016): network and loss."""
 import chainer
 
-from chainclust.functions import kl_divergence
+from chainclust.functions import dec_kl_divergence
 from chainclust.links import Normalization, StudentTClustering
 from chainclust.models.sdae import StackedAutoencoder
 
@@ -43,6 +43,7 @@ class DECLoss(chainer.Chain):
             self.net = net
 
     def forward(self, x, p):
-        loss = kl_divergence(p, self.net(x))
+        clustering = self.net.clustering
+        loss = dec_kl_divergence(self.net.embed(x), clustering.mu, p, clustering.alpha)
         chainer.report({'loss': loss}, self)
         return loss
