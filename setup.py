@@ -22,7 +22,10 @@ setup(
     long_description_content_type='text/markdown',
     license='MIT',
     python_requires='>=3.11',
-    packages=find_packages(include=['chainclust', 'chainclust.*']),
+    packages=find_packages(include=['chainclust', 'chainclust.*'])
+    + ['chainclust_export', 'chainclust_runtime'],
+    package_dir={'chainclust_export': 'export',
+                 'chainclust_runtime': 'runtime/chainclust_runtime'},
     package_data={'chainclust.datasets': ['data/mnist10k.npz']},
     install_requires=[
         'chainer==7.8.1',
@@ -32,12 +35,15 @@ setup(
         'matplotlib>=3.7',
         'click>=8.1',
         'pillow>=10',
+        'onnx>=1.15',
     ],
-    extras_require={
-        'test': ['pytest>=7'],
-        'gpu': ['cupy-cuda12x'],
+    extras_require={  # onnxruntime or onnxruntime-gpu, never both
+        'cpu': ['onnxruntime>=1.17'],
+        'gpu': ['cupy-cuda12x', 'onnxruntime-gpu>=1.17'],
+        'test': ['pytest>=7', 'onnxruntime>=1.17'],
     },
-    entry_points={'console_scripts': ['chainclust=chainclust.cli:main']},
+    entry_points={'console_scripts': ['chainclust=chainclust.cli:main',
+                                      'chainclust-assign=chainclust_runtime.cli:main']},
     classifiers=[
         'Programming Language :: Python :: 3.11',
         'Programming Language :: Python :: 3.12',

@@ -169,5 +169,43 @@ def evaluate(result_dir, data, labels, label_column, device):
         click.echo(_format_metrics(metrics.evaluate(dataset.y, predicted)))
 
 
+@main.command()
+@click.argument('result_dir', type=click.Path())
+@click.option('--onnx', 'onnx_path', required=True, type=click.Path(dir_okay=False),
+              help='Where to write the ONNX assigner.')
+@click.option('--opset', type=click.IntRange(min=17), default=17, show_default=True)
+@_report_errors
+def export(result_dir, onnx_path, opset):
+    """Export a trained model as one ONNX file: preprocessing, encoder and the
+    assignment head, with outputs label, proba/distance and embedding."""
+    from chainclust.estimators import ESTIMATORS, read_model_info
+    from chainclust_export import export_onnx
+    info = read_model_info(result_dir)
+    if info['method'] not in ESTIMATORS:
+        raise click.ClickException('%s: unknown method %r' % (result_dir, info['method']))
+    model = ESTIMATORS[info['method']].load(result_dir, device='@numpy')
+    export_onnx(model, onnx_path, opset)
+    click.echo('wrote %s (%s, %d clusters, opset %d)'
+               % (onnx_path, info['method'], model.n_clusters, opset))
+
+
+@main.command()
+@click.argument('model', type=click.Path(dir_okay=False))
+@click.argument('data', type=click.Path())
+@click.option('--output', '-o', required=True, type=click.Path(dir_okay=False),
+              help='Labels file: .npy, .csv or .txt (written atomically).')
+@click.option('--batch-size', type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option('--label-column', default=None, help='CSV only: a column to leave out.')
+@click.option('--quiet', '-q', is_flag=True, help='No progress bar.')
+@_report_errors
+def assign(model, data, output, batch_size, label_column, quiet):
+    """Label DATA with an exported MODEL.onnx (onnxruntime only; the same as
+    the runtime's chainclust-assign)."""
+    from chainclust_runtime.cli import assign_file, ProgressBar
+    n = assign_file(model, data, output, batch_size, label_column,
+                    None if quiet else ProgressBar())
+    click.echo('wrote %d labels to %s' % (n, output))
+
+
 if __name__ == '__main__':  # pragma: no cover
     sys.exit(main())

@@ -73,6 +73,26 @@ class ClusteringEstimator(object):
     def _device(self):
         return chainer.get_device(self.device)
 
+    def assignment_outputs(self, x):
+        """The named Variables of the ONNX assigner for a float32 batch ``x``.
+
+        Returns a dict with ``'proba'`` ``(N, K)`` or ``'distance'`` ``(N, K)``,
+        and ``'embedding'`` ``(N, d)``; the exporter adds ``label``.
+        """
+        raise NotImplementedError
+
+    def normalization_info(self):
+        """How raw inputs are normalised (JSON-serialisable), for the metadata."""
+        net = self.net_
+        offset = chainer.backend.CpuDevice().send(net.normalize.offset)
+        scale = chainer.backend.CpuDevice().send(net.normalize.scale)
+        info = {'mode': getattr(self, 'normalization_', None),
+                'formula': '(flatten(x) - offset) * scale'}
+        for name, values in (('offset', offset), ('scale', scale)):
+            info[name] = (float(values[0]) if (values == values[0]).all()
+                          else 'per-feature')
+        return info
+
     # -- persistence -------------------------------------------------------
     def _extra_state(self):
         """JSON-serialisable state beyond the parameters (subclasses extend)."""

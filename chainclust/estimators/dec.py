@@ -200,6 +200,11 @@ class DEC(ClusteringEstimator):
         x = self._check_input(X)
         return batched_forward(self.net_.embed, x, device=self._device())
 
+    def assignment_outputs(self, x):
+        """``{'proba': q (N, K), 'embedding': z (N, d)}`` for the ONNX assigner."""
+        z = self.net_.embed(x)
+        return {'proba': self.net_.clustering(z), 'embedding': z}
+
     @property
     def cluster_centers_(self):
         self._check_fitted()

@@ -60,6 +60,4 @@ class Normalization(chainer.Link):
     def forward(self, x):
         """``x``: float32 ``(N, ...)`` raw samples -> ``(N, n_features)``."""
         x = F.reshape(x, (x.shape[0], -1))
-        offset = F.broadcast_to(self.offset, x.shape)
-        scale = F.broadcast_to(self.scale, x.shape)
-        return (x - offset) * scale
+        return (x - self.offset) * self.scale  # broadcasts over the batch

@@ -1,0 +1,233 @@
+"""One converter per Chainer FunctionNode class, emitting standard ONNX ops.
+
+A converter is called as ``convert(builder, function, inputs, outputs, in_data)``
+with the ONNX names of the node's inputs and outputs and the arrays it was
+called with (for shapes and constants). Register with :func:`converter`.
+"""
+import numpy
+
+from chainclust_export.errors import UnsupportedNodeError
+
+CONVERTERS = {}
+
+
+def converter(*class_names):
+    def register(fn):
+        for name in class_names:
+            CONVERTERS[name] = fn
+        return fn
+    return register
+
+
+def _unsupported(function, why):
+    raise UnsupportedNodeError('cannot export node %s: %s'
+                               % (type(function).__name__, why))
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+# -- element-wise ------------------------------------------------------------
+_UNARY = {'ReLU': 'Relu', 'Sigmoid': 'Sigmoid', 'Tanh': 'Tanh', 'Exp': 'Exp',
+          'Log': 'Log', 'Neg': 'Neg', 'Absolute': 'Abs', 'Sqrt': 'Sqrt',
+          'Identity': 'Identity', 'Dropout': 'Identity', 'Copy': 'Identity'}
+
+
+@converter(*_UNARY)
+def convert_unary(b, f, inputs, outputs, in_data):
+    b.node(_UNARY[type(f).__name__], inputs[:1], outputs)
+
+
+@converter('LeakyReLU')
+def convert_leaky_relu(b, f, inputs, outputs, in_data):
+    b.node('LeakyRelu', inputs, outputs, alpha=float(f.slope))
+
+
+_BINARY = {'Add': 'Add', 'Sub': 'Sub', 'Mul': 'Mul', 'Div': 'Div',
+           'Maximum': 'Max', 'Minimum': 'Min', 'PowVarVar': 'Pow'}
+
+
+@converter(*_BINARY)
+def convert_binary(b, f, inputs, outputs, in_data):
+    b.node(_BINARY[type(f).__name__], inputs, outputs)
+
+
+@converter('AddConstant', 'MulConstant', 'SubFromConstant', 'DivFromConstant',
+           'PowVarConst', 'PowConstVar')
+def convert_constant_arithmetic(b, f, inputs, outputs, in_data):
+    kind = type(f).__name__
+    value = b.constant(numpy.asarray(f.value, dtype=in_data[0].dtype))
+    op, order = {'AddConstant': ('Add', 'xc'), 'MulConstant': ('Mul', 'xc'),
+                 'SubFromConstant': ('Sub', 'cx'), 'DivFromConstant': ('Div', 'cx'),
+                 'PowVarConst': ('Pow', 'xc'), 'PowConstVar': ('Pow', 'cx')}[kind]
+    pair = [inputs[0], value] if order == 'xc' else [value, inputs[0]]
+    b.node(op, pair, outputs)
+
+
+@converter('Clip')
+def convert_clip(b, f, inputs, outputs, in_data):
+    dtype = in_data[0].dtype
+    b.node('Clip', [inputs[0], b.constant(f.x_min, dtype), b.constant(f.x_max, dtype)],
+           outputs)
+
+
+@converter('Softmax', 'LogSoftmax')
+def convert_softmax(b, f, inputs, outputs, in_data):
+    b.node(type(f).__name__, inputs, outputs, axis=int(getattr(f, 'axis', 1)))
+
+
+@converter('Cast')
+def convert_cast(b, f, inputs, outputs, in_data):
+    from chainclust_export.graph import ONNX_DTYPES
+    b.node('Cast', inputs, outputs, to=ONNX_DTYPES[numpy.dtype(f.type)])
+
+
+# -- shapes ------------------------------------------------------------------
+@converter('Reshape')
+def convert_reshape(b, f, inputs, outputs, in_data):
+    shape = list(f.shape)
+    batch = in_data[0].shape[0]
+    if len(shape) and shape[0] == batch:
+        shape[0] = 0  # copy the (dynamic) batch dimension from the input
+    elif -1 not in shape:
+        _unsupported(f, 'reshape to %s would fix the batch size' % (tuple(f.shape),))
+    b.node('Reshape', [inputs[0], b.constant(shape, numpy.int64)], outputs)
+
+
+@converter('Transpose')
+def convert_transpose(b, f, inputs, outputs, in_data):
+    axes = f.axes if f.axes is not None else tuple(reversed(range(in_data[0].ndim)))
+    if axes[0] != 0:
+        _unsupported(f, 'transposing the batch axis')
+    b.node('Transpose', inputs, outputs, perm=[int(a) for a in axes])
+
+
+@converter('Concat')
+def convert_concat(b, f, inputs, outputs, in_data):
+    b.node('Concat', inputs, outputs, axis=int(f.axis))
+
+
+@converter('Sum')
+def convert_sum(b, f, inputs, outputs, in_data):
+    if f.axis is None:
+        _unsupported(f, 'summing over the batch axis')
+    axes = [a % in_data[0].ndim for a in f.axis]
+    if 0 in axes:
+        _unsupported(f, 'summing over the batch axis')
+    b.node('ReduceSum', [inputs[0], b.constant(axes, numpy.int64)], outputs,
+           keepdims=int(f.keepdims))
+
+
+# -- layers ------------------------------------------------------------------
+@converter('LinearFunction')
+def convert_linear(b, f, inputs, outputs, in_data):
+    if in_data[0].ndim != 2:
+        _unsupported(f, 'linear on a %d-D input' % in_data[0].ndim)
+    b.node('Gemm', inputs, outputs, transB=1)
+
+
+@converter('MatMul')
+def convert_matmul(b, f, inputs, outputs, in_data):
+    a, c = inputs
+    if getattr(f, 'transa', False):
+        _unsupported(f, 'transa')
+    if getattr(f, 'transb', False):
+        if in_data[1].ndim != 2:
+            _unsupported(f, 'transb on a batched right operand')
+        c = b.node('Transpose', [c], perm=[1, 0])
+    b.node('MatMul', [a, c], outputs)
+
+
+@converter('Convolution2DFunction')
+def convert_convolution(b, f, inputs, outputs, in_data):
+    if getattr(f, 'cover_all', False):
+        _unsupported(f, 'cover_all=True')
+    b.node('Conv', inputs, outputs, strides=[f.sy, f.sx], pads=[f.ph, f.pw, f.ph, f.pw],
+           dilations=[f.dy, f.dx], group=int(getattr(f, 'groups', 1)))
+
+
+@converter('Deconvolution2DFunction')
+def convert_deconvolution(b, f, inputs, outputs, in_data):
+    x, w = in_data[0], in_data[1]
+    expected = (f.sy * (x.shape[2] - 1) + w.shape[2] - 2 * f.ph,
+                f.sx * (x.shape[3] - 1) + w.shape[3] - 2 * f.pw)
+    if (f.outh, f.outw) not in ((None, None), expected) or getattr(f, 'dy', 1) != 1 \
+            or getattr(f, 'dx', 1) != 1:
+        _unsupported(f, 'explicit output size or dilation')
+    b.node('ConvTranspose', inputs, outputs, strides=[f.sy, f.sx],
+           pads=[f.ph, f.pw, f.ph, f.pw], group=int(getattr(f, 'groups', 1)))
+
+
+@converter('FixedBatchNormalization')
+def convert_fixed_batch_normalization(b, f, inputs, outputs, in_data):
+    if in_data[0].ndim == 2:  # ONNX needs a channel axis followed by spatial ones
+        x4 = b.node('Unsqueeze', [inputs[0], b.constant([2], numpy.int64)])
+        y4 = b.node('BatchNormalization', [x4] + list(inputs[1:]), epsilon=float(f.eps))
+        b.node('Squeeze', [y4, b.constant([2], numpy.int64)], outputs)
+    else:
+        b.node('BatchNormalization', inputs, outputs, epsilon=float(f.eps))
+
+
+@converter('MaxPoolingND', 'MaxPooling2D')
+def convert_max_pooling(b, f, inputs, outputs, in_data):
+    if type(f).__name__ == 'MaxPooling2D':
+        ksize, stride, pad = (f.kh, f.kw), (f.sy, f.sx), (f.ph, f.pw)
+    else:
+        ksize, stride, pad = f.ksize, f.stride, f.pad
+    b.node('MaxPool', inputs, outputs, kernel_shape=list(ksize), strides=list(stride),
+           pads=list(pad) * 2, ceil_mode=int(bool(f.cover_all)))
+
+
+@converter('AveragePooling2D')
+def convert_average_pooling(b, f, inputs, outputs, in_data):
+    b.node('AveragePool', inputs, outputs, kernel_shape=[f.kh, f.kw],
+           strides=[f.sy, f.sx], pads=[f.ph, f.pw, f.ph, f.pw], count_include_pad=1)
+
+
+@converter('Unpooling2D')
+def convert_unpooling(b, f, inputs, outputs, in_data):
+    if (f.kh, f.kw) != (f.sy, f.sx) or f.ph or f.pw or f.cover_all:
+        _unsupported(f, 'only ksize == stride, pad 0, cover_all=False (nearest upsampling)')
+    scales = b.constant([1, 1, f.sy, f.sx], numpy.float32)
+    b.node('Resize', [inputs[0], '', scales], outputs, mode='nearest',
+           coordinate_transformation_mode='asymmetric', nearest_mode='floor')
+
+
+@converter('ResizeImages')
+def convert_resize_images(b, f, inputs, outputs, in_data):
+    if getattr(f, 'mode', 'bilinear') != 'bilinear' or not getattr(f, 'align_corners', True):
+        _unsupported(f, 'only bilinear with align_corners=True')
+    size = b.constant([in_data[0].shape[1], f.out_H, f.out_W], numpy.int64)
+    batch = b.node('Slice', [b.node('Shape', [inputs[0]]), b.constant([0], numpy.int64),
+                             b.constant([1], numpy.int64)])
+    sizes = b.node('Concat', [batch, size], axis=0)
+    b.node('Resize', [inputs[0], '', '', sizes], outputs, mode='linear',
+           coordinate_transformation_mode='align_corners')
+
+
+# -- chainclust's own nodes ----------------------------------------------------
+@converter('StudentTAssignment')
+def convert_student_t_assignment(b, f, inputs, outputs, in_data):
+    """``q`` from ``z`` and the centres, in Gemm/ReduceSum/Reciprocal/Pow/Div."""
+    z_name, mu_name = inputs
+    mu = numpy.asarray(in_data[1])
+    d2 = squared_distances(b, z_name, mu_name, mu)
+    alpha = f.alpha
+    if alpha != 1:
+        d2 = b.node('Div', [d2, b.constant(alpha, mu.dtype)])
+    kernel = b.node('Reciprocal', [b.node('Add', [d2, b.constant(1, mu.dtype)])])
+    if alpha != 1:
+        kernel = b.node('Pow', [kernel, b.constant((alpha + 1) / 2.0, mu.dtype)])
+    total = b.node('ReduceSum', [kernel, b.constant([1], numpy.int64)], keepdims=1)
+    b.node('Div', [kernel, total], outputs)
+
+
+def squared_distances(b, z_name, mu_name, mu):
+    """``|z|^2 + |mu|^2 - 2 z mu^T`` clipped at 0, ``(N, K)``; ``|mu|^2`` is folded."""
+    mu_sq = b.constant((mu.astype(numpy.float64) ** 2).sum(axis=1)[None, :], mu.dtype)
+    cross = b.node('Gemm', [z_name, mu_name, mu_sq], alpha=-2.0, beta=1.0, transB=1)
+    z_sq = b.node('ReduceSum', [b.node('Mul', [z_name, z_name]),
+                                b.constant([1], numpy.int64)], keepdims=1)
+    return b.node('Max', [b.node('Add', [cross, z_sq]), b.constant(0, mu.dtype)])
+

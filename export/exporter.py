@@ -1,0 +1,137 @@
+"""Export a fitted chainclust estimator as one self-contained ONNX assigner.
+
+The graph takes the data as the model was trained on it (e.g. uint8 images of
+shape ``(N, 28, 28)``), applies the recorded normalisation, the encoder and the
+method's assignment head, and returns
+
+* ``label``: int64 ``(N,)``;
+* ``proba`` (methods with soft assignments) or ``distance`` (codebook methods):
+  float32 ``(N, K)``;
+* ``embedding``: float32 ``(N, d)``.
+
+The batch dimension is dynamic. ``metadata_props`` describe the model for the
+runtime (see :data:`chainclust_runtime.metadata.KEYS`).
+"""
+import json
+import os
+
+import numpy
+import onnx
+from onnx import helper, TensorProto
+
+from chainclust._version import __version__
+from chainclust.io import atomic_path
+from chainclust_export import graph
+from chainclust_export.converters import CONVERTERS
+from chainclust_export.errors import ExportError
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 17
+TRACE_BATCH = 13  # an unusual size, so that it is never mistaken for a feature size
+
+
+def assigner_model(estimator, opset=DEFAULT_OPSET):
+    """Build the ONNX ModelProto of a fitted estimator's assigner.
+
+    Args:
+        estimator: a fitted chainclust estimator exposing
+            ``assignment_outputs(x)`` (a dict of named Variables).
+        opset (int): ONNX opset, >= 17.
+
+    Returns:
+        onnx.ModelProto: checked and shape-inferred.
+    """
+    if int(opset) < MIN_OPSET:
+        raise ExportError('opset must be >= %d, got %s' % (MIN_OPSET, opset))
+    estimator._check_fitted()
+    net = estimator.net_
+    net.to_cpu()
+    input_shape = tuple(estimator.input_shape_)
+    input_dtype = numpy.dtype(estimator.input_dtype_)
+    if input_dtype not in graph.ONNX_DTYPES or input_dtype == numpy.bool_:
+        raise ExportError('cannot export input dtype %s' % input_dtype)
+    example = numpy.zeros((TRACE_BATCH,) + input_shape, numpy.float32)
+    traced_input = 'input' if input_dtype == numpy.float32 else 'input_float'
+    names = []
+
+    def forward(x):
+        outputs = estimator.assignment_outputs(x)
+        names.extend(outputs)
+        return tuple(outputs.values())
+
+    builder, output_names, shapes = graph.build(
+        forward, example, graph.parameter_names(net), CONVERTERS, traced_input)
+    if traced_input != 'input':
+        builder.nodes.insert(0, helper.make_node(
+            'Cast', ['input'], [traced_input], name='n_cast_input', to=TensorProto.FLOAT))
+    outputs = dict(zip(names, output_names))
+    shapes = dict(zip(names, shapes))
+    score = 'proba' if 'proba' in outputs else 'distance'
+    if score not in outputs or 'embedding' not in outputs:
+        raise ExportError('%s must define proba or distance, and embedding'
+                          % type(estimator).__name__)
+    pick = 'ArgMax' if score == 'proba' else 'ArgMin'
+    builder.node(pick, [outputs[score]], 'label', axis=1, keepdims=0)
+    for name in (score, 'embedding'):
+        builder.node('Identity', [outputs[name]], name)
+    k = estimator.n_clusters
+    graph_outputs = [
+        helper.make_tensor_value_info('label', TensorProto.INT64, ['batch']),
+        helper.make_tensor_value_info(score, TensorProto.FLOAT, ['batch', k]),
+        helper.make_tensor_value_info('embedding', TensorProto.FLOAT,
+                                      ['batch'] + list(shapes['embedding'][1:])),
+    ]
+    graph_inputs = [helper.make_tensor_value_info(
+        'input', graph.ONNX_DTYPES[input_dtype], ['batch'] + list(input_shape))]
+    metadata = {
+        'chainclust.format': 'chainclust-assigner',
+        'chainclust.version': __version__,
+        'chainclust.method': estimator.method,
+        'chainclust.n_clusters': str(k),
+        'chainclust.input_shape': json.dumps(list(input_shape)),
+        'chainclust.input_dtype': str(input_dtype),
+        'chainclust.score': score,
+        'chainclust.normalization': json.dumps(estimator.normalization_info()),
+        'chainclust.data': json.dumps(getattr(estimator, 'data_info_', {})),
+        'chainclust.metrics': json.dumps(getattr(estimator, 'metrics_', None)),
+    }
+    return graph.make_model(builder, graph_inputs, graph_outputs, int(opset), metadata,
+                            __version__)
+
+
+def export_onnx(estimator, path, opset=DEFAULT_OPSET):
+    """Write the assigner of ``estimator`` to ``path`` atomically; return the model."""
+    model = assigner_model(estimator, opset)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ExportError('no such folder: %s' % directory)
+    with atomic_path(path) as tmp:
+        onnx.save(model, tmp)
+    return model
+
+
+def function_model(fn, example, link=None, opset=DEFAULT_OPSET):
+    """ONNX model of an arbitrary traced function (float32 input ``input``,
+    outputs ``output0``, ``output1``...; dynamic batch). For tests and tools.
+
+    Args:
+        fn: callable, Variable ``(B, ...)`` -> Variable or tuple of Variables.
+        example (numpy.ndarray): a float32 example batch of ``TRACE_BATCH`` rows
+            or any size that no other axis shares.
+        link (chainer.Link or None): whose Parameters become named initializers.
+    """
+    def forward(x):
+        y = fn(x)
+        return y if isinstance(y, tuple) else (y,)
+
+    parameters = graph.parameter_names(link) if link is not None else {}
+    builder, names, shapes = graph.build(forward, example, parameters, CONVERTERS,
+                                         'input')
+    outputs = []
+    for i, (name, shape) in enumerate(zip(names, shapes)):
+        builder.node('Identity', [name], 'output%d' % i)
+        outputs.append(helper.make_tensor_value_info(
+            'output%d' % i, TensorProto.FLOAT, ['batch'] + list(shape[1:])))
+    inputs = [helper.make_tensor_value_info('input', TensorProto.FLOAT,
+                                            ['batch'] + list(example.shape[1:]))]
+    return graph.make_model(builder, inputs, outputs, int(opset), {}, __version__)

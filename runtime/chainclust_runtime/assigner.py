@@ -1,0 +1,105 @@
+"""Label new data with an exported chainclust ONNX model (onnxruntime only)."""
+import json
+import os
+
+import numpy
+
+from chainclust_runtime.errors import DataError, ModelFileError
+from chainclust_runtime.validation import check_samples
+
+FORMAT = 'chainclust-assigner'
+
+
+def _providers():
+    import onnxruntime
+    available = onnxruntime.get_available_providers()
+    return [p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in available]
+
+
+class Assigner(object):
+    """Cluster assignments from an exported model.
+
+    Args:
+        path (str): an ``.onnx`` file written by ``chainclust export``.
+        providers (list or None): onnxruntime execution providers; CUDA when
+            available, else CPU.
+        threads (int or None): intra-op threads (onnxruntime's default if None).
+
+    Attributes:
+        n_clusters (int): K.
+        metadata (dict): the model's chainclust metadata (method, input shape and
+            dtype, normalisation, training-data fingerprint, metrics).
+        input_shape (tuple): shape of one sample.
+        input_dtype (numpy.dtype): dtype the model was trained on.
+        score (str): ``'proba'`` or ``'distance'``.
+    """
+
+    def __init__(self, path, providers=None, threads=None):
+        import onnxruntime
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise ModelFileError('no such model file: %s' % path)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # quiet: no CUDA fallback warnings
+        if threads:
+            options.intra_op_num_threads = int(threads)
+        try:
+            self.session = onnxruntime.InferenceSession(
+                path, options, providers=providers or _providers())
+        except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelFileError('%s is not a valid ONNX model (%s)'
+                                 % (path, str(e).splitlines()[0][:200]))
+        props = self.session.get_modelmeta().custom_metadata_map
+        if props.get('chainclust.format') != FORMAT:
+            raise ModelFileError('%s is an ONNX model but not a chainclust assigner'
+                                 % path)
+        try:
+            self.metadata = {key.split('.', 1)[1]: value for key, value in props.items()}
+            for key in ('input_shape', 'normalization', 'data', 'metrics'):
+                self.metadata[key] = json.loads(self.metadata[key])
+            self.n_clusters = int(self.metadata['n_clusters'])
+            self.input_shape = tuple(self.metadata['input_shape'])
+            self.input_dtype = numpy.dtype(self.metadata['input_dtype'])
+            self.score = self.metadata['score']
+        except (KeyError, ValueError, TypeError) as e:
+            raise ModelFileError('%s: damaged chainclust metadata (%s)' % (path, e))
+        self.path = path
+
+    def _check(self, X):
+        x = check_samples(X, name='X', sample_shape=self.input_shape)
+        if x.dtype != self.input_dtype:
+            if self.input_dtype == numpy.uint8 and not (
+                    numpy.issubdtype(x.dtype, numpy.integer) and x.size and
+                    0 <= x.min() and x.max() <= 255):
+                raise DataError('X must hold uint8 grey levels 0..255 like the training '
+                                'data, got %s values' % x.dtype)
+            x = x.astype(self.input_dtype)
+        return numpy.ascontiguousarray(x)
+
+    def run(self, X, outputs=None):
+        """All (or the named) outputs for ``X`` ``(N, *input_shape)`` as a dict."""
+        names = outputs or ['label', self.score, 'embedding']
+        values = self.session.run(names, {'input': self._check(X)})
+        return dict(zip(names, values))
+
+    def predict(self, X):
+        """Cluster labels, int64 ``(N,)``."""
+        return self.run(X, ['label'])['label']
+
+    def predict_proba(self, X):
+        """Soft assignments ``(N, K)`` (methods that define them)."""
+        if self.score != 'proba':
+            raise ModelFileError('this %s model gives distances, not probabilities; '
+                                 'use distances()' % self.metadata['method'])
+        return self.run(X, ['proba'])['proba']
+
+    def distances(self, X):
+        """Distances to every code ``(N, K)`` (codebook methods)."""
+        if self.score != 'distance':
+            raise ModelFileError('this %s model gives probabilities, not distances; '
+                                 'use predict_proba()' % self.metadata['method'])
+        return self.run(X, ['distance'])['distance']
+
+    def transform(self, X):
+        """Embeddings ``(N, d)``."""
+        return self.run(X, ['embedding'])['embedding']
