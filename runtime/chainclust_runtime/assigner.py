@@ -68,11 +68,15 @@ class Assigner(object):
     def _check(self, X):
         x = check_samples(X, name='X', sample_shape=self.input_shape)
         if x.dtype != self.input_dtype:
-            if self.input_dtype == numpy.uint8 and not (
-                    numpy.issubdtype(x.dtype, numpy.integer) and x.size and
-                    0 <= x.min() and x.max() <= 255):
-                raise DataError('X must hold uint8 grey levels 0..255 like the training '
-                                'data, got %s values' % x.dtype)
+            if numpy.issubdtype(self.input_dtype, numpy.integer):
+                info = numpy.iinfo(self.input_dtype)
+                whole = not numpy.issubdtype(x.dtype, numpy.floating) or \
+                    bool((x == numpy.rint(x)).all())
+                if not whole or x.min() < info.min or x.max() > info.max:
+                    raise DataError(
+                        'X must hold whole values in %d..%d like the %s training data '
+                        '(e.g. grey levels, not levels divided by 255)'
+                        % (info.min, info.max, self.input_dtype))
             x = x.astype(self.input_dtype)
         return numpy.ascontiguousarray(x)
 

@@ -99,6 +99,9 @@ def label_writer(path, n_rows):
                 yield write
         if written[0] != n_rows:
             raise DataError('wrote %d labels for %d rows' % (written[0], n_rows))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private (0600)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
