@@ -174,8 +174,10 @@ def evaluate(result_dir, data, labels, label_column, device):
 @click.option('--onnx', 'onnx_path', required=True, type=click.Path(dir_okay=False),
               help='Where to write the ONNX assigner.')
 @click.option('--opset', type=click.IntRange(min=17), default=17, show_default=True)
+@click.option('--quantize', type=click.Choice(['int8']), default=None,
+              help='Write a dynamically quantized model (int8 weights).')
 @_report_errors
-def export(result_dir, onnx_path, opset):
+def export(result_dir, onnx_path, opset, quantize):
     """Export a trained model as one ONNX file: preprocessing, encoder and the
     assignment head, with outputs label, proba/distance and embedding."""
     from chainclust.estimators import ESTIMATORS, read_model_info
@@ -184,9 +186,10 @@ def export(result_dir, onnx_path, opset):
     if info['method'] not in ESTIMATORS:
         raise click.ClickException('%s: unknown method %r' % (result_dir, info['method']))
     model = ESTIMATORS[info['method']].load(result_dir, device='@numpy')
-    export_onnx(model, onnx_path, opset)
-    click.echo('wrote %s (%s, %d clusters, opset %d)'
-               % (onnx_path, info['method'], model.n_clusters, opset))
+    export_onnx(model, onnx_path, opset, quantize=quantize)
+    click.echo('wrote %s (%s, %d clusters, opset %d%s)'
+               % (onnx_path, info['method'], model.n_clusters, opset,
+                  ', int8' if quantize else ''))
 
 
 @main.command()

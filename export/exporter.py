@@ -99,14 +99,48 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
                             __version__)
 
 
-def export_onnx(estimator, path, opset=DEFAULT_OPSET):
-    """Write the assigner of ``estimator`` to ``path`` atomically; return the model."""
+QUANTIZATIONS = ('int8',)
+
+
+def export_onnx(estimator, path, opset=DEFAULT_OPSET, quantize=None):
+    """Write the assigner of ``estimator`` to ``path`` atomically; return the model.
+
+    Args:
+        quantize (str or None): ``'int8'`` writes a dynamically quantized model
+            (int8 weights, activations quantized on the fly; onnxruntime's
+            ``quantize_dynamic``) with the same inputs, outputs and metadata.
+    """
+    if quantize not in (None,) + QUANTIZATIONS:
+        raise ExportError('quantize must be one of %s, got %r' % (QUANTIZATIONS, quantize))
     model = assigner_model(estimator, opset)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ExportError('no such folder: %s' % directory)
     with atomic_path(path) as tmp:
         onnx.save(model, tmp)
+        if quantize == 'int8':
+            model = _quantize_int8(tmp, model)
+    return model
+
+
+def _quantize_int8(path, fp32_model):
+    """Replace the fp32 model at ``path`` by its dynamically quantized version."""
+    try:
+        from onnxruntime.quantization import quantize_dynamic, QuantType
+    except ImportError:
+        raise ExportError('int8 quantization needs onnxruntime: pip install onnxruntime')
+    source = path + '.fp32.onnx'
+    os.replace(path, source)
+    try:
+        quantize_dynamic(source, path, weight_type=QuantType.QInt8)
+    finally:
+        os.remove(source)
+    model = onnx.load(path)
+    del model.metadata_props[:]
+    for prop in fp32_model.metadata_props:
+        model.metadata_props.add(key=prop.key, value=prop.value)
+    model.metadata_props.add(key='chainclust.quantization', value='int8-dynamic')
+    onnx.save(model, path)
     return model
 
 

@@ -68,6 +68,18 @@ def test_graph_structure(exported):
     assert oct(os.stat(path).st_mode & 0o777) != oct(0o600)
 
 
+def test_int8_variant_keeps_interface_and_mostly_agrees(exported, digits, tmp_path):
+    model, fp32_path = exported
+    path = str(tmp_path / 'int8.onnx')
+    export_onnx(model, path, quantize='int8')
+    assigner = Assigner(path)
+    assert assigner.metadata['quantization'] == 'int8-dynamic'
+    assert assigner.n_clusters == 6
+    agreement = (assigner.predict(digits.x) == Assigner(fp32_path).predict(digits.x)).mean()
+    assert agreement > 0.9
+    assert os.path.getsize(path) < 0.7 * os.path.getsize(fp32_path)  # int8 weights
+
+
 def test_export_errors(exported, tmp_path):
     model, _ = exported
     with pytest.raises(ExportError, match='opset'):
@@ -76,6 +88,8 @@ def test_export_errors(exported, tmp_path):
         export_onnx(model, str(tmp_path / 'missing' / 'a.onnx'))
     with pytest.raises(NotFittedError):
         export_onnx(DEC(), str(tmp_path / 'b.onnx'))
+    with pytest.raises(ExportError, match='quantize'):
+        export_onnx(model, str(tmp_path / 'c.onnx'), quantize='int4')
 
 
 def test_cli_train_export_assign_round_trip(tmp_path):
