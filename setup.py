@@ -40,7 +40,8 @@ setup(
     extras_require={  # onnxruntime or onnxruntime-gpu, never both
         'cpu': ['onnxruntime>=1.17'],
         'gpu': ['cupy-cuda12x', 'onnxruntime-gpu>=1.17'],
-        'test': ['pytest>=7', 'onnxruntime>=1.17'],
+        'tensorboard': ['tensorboardX>=2.6'],
+        'test': ['pytest>=7', 'onnxruntime>=1.17', 'tensorboardX>=2.6'],
     },
     entry_points={'console_scripts': ['chainclust=chainclust.cli:main',
                                       'chainclust-assign=chainclust_runtime.cli:main']},

@@ -88,14 +88,9 @@ def train_dec(data, labels, label_column, clusters, out, device, seed, hidden,
               embedding_dim, alpha, pretrain_epochs, finetune_epochs, batch_size,
               update_interval, tol, max_iter, normalize, limit, quiet):
     """Deep Embedded Clustering (Xie et al. 2016)."""
-    from chainclust import datasets
     from chainclust.estimators import DEC
-    try:
-        hidden_dims = tuple(int(h) for h in hidden.split(',') if h.strip())
-    except ValueError:
-        raise click.BadParameter('comma-separated integers expected', param_hint='--hidden')
-    dataset = datasets.load(data, labels=labels, label_column=label_column)
-    dataset = dataset.subset(limit, random_state=seed)
+    hidden_dims = _widths(hidden)
+    dataset = _load_training_data(data, labels, label_column, limit, seed)
     model = DEC(n_clusters=clusters, hidden_dims=hidden_dims, embedding_dim=embedding_dim,
                 alpha=alpha, pretrain_epochs=pretrain_epochs,
                 finetune_epochs=finetune_epochs, batch_size=batch_size,
@@ -103,14 +98,84 @@ def train_dec(data, labels, label_column, clusters, out, device, seed, hidden,
                 normalize=normalize, device=device, random_state=seed, out=out,
                 verbose=not quiet)
     model.fit(dataset.x, dataset.y)
-    _record_data(out, data, labels, label_column, limit, seed)
+    _finish_training(model, out, data, labels, label_column, limit, seed)
+
+
+@train.command('vqae')
+@data_options
+@click.option('--codes', '-k', type=click.IntRange(min=1), default=10, show_default=True,
+              help='Quantization number: codebook size = number of clusters.')
+@click.option('--metric', type=click.Choice(['euclidean', 'cosine']), default='euclidean',
+              show_default=True, help='How codes are compared with encoder outputs.')
+@click.option('--variant', type=click.Choice(['study', 'vqvae']), default='study',
+              show_default=True,
+              help="study: decoder sees E, codebook pulled to SG(E); vqvae: decoder sees Q "
+                   "(straight-through) plus a commitment term.")
+@click.option('--beta', type=float, default=0.25, show_default=True,
+              help='VQ-VAE commitment weight.')
+@click.option('--init', 'init', type=click.Choice(['pretrained', 'untrained']),
+              default='pretrained', show_default=True,
+              help='Draw the initial codebook from a pretrained or an untrained encoder.')
+@click.option('--out', '-o', type=click.Path(file_okay=False), default='results/vqae',
+              show_default=True, help='Result folder; an interrupted run in it resumes.')
+@click.option('--device', default='@numpy', show_default=True)
+@click.option('--seed', type=int, default=0, show_default=True)
+@click.option('--hidden', default='512,256', show_default=True,
+              help='Encoder hidden widths, comma-separated.')
+@click.option('--code-dim', type=click.IntRange(min=1), default=64, show_default=True)
+@click.option('--pretrain-epochs', type=click.IntRange(min=0), default=20, show_default=True)
+@click.option('--epochs', type=click.IntRange(min=0), default=50, show_default=True)
+@click.option('--lr', type=float, default=1e-3, show_default=True)
+@click.option('--batch-size', type=click.IntRange(min=1), default=1024, show_default=True)
+@click.option('--monitor-interval', type=click.IntRange(min=1), default=10, show_default=True,
+              help='Epochs between usage histograms and image grids.')
+@click.option('--tensorboard', is_flag=True, help='Also write TensorBoard events.')
+@click.option('--normalize', type=click.Choice(
+    ['auto', 'scale255', 'minmax', 'standard', 'none']), default='auto', show_default=True)
+@click.option('--limit', type=click.IntRange(min=1), default=None)
+@click.option('--quiet', '-q', is_flag=True)
+@_report_errors
+def train_vqae(data, labels, label_column, codes, metric, variant, beta, init, out, device,
+               seed, hidden, code_dim, pretrain_epochs, epochs, lr, batch_size,
+               monitor_interval, tensorboard, normalize, limit, quiet):
+    """VQ-AE clustering: quantize encoder outputs to a codebook (Shimomura 2021)."""
+    from chainclust.estimators import VQAE
+    dataset = _load_training_data(data, labels, label_column, limit, seed)
+    model = VQAE(n_codes=codes, metric=metric, variant=variant, beta=beta, init=init,
+                 hidden_dims=_widths(hidden), code_dim=code_dim,
+                 pretrain_epochs=pretrain_epochs, epochs=epochs, lr=lr,
+                 batch_size=batch_size, monitor_interval=monitor_interval,
+                 tensorboard=tensorboard, normalize=normalize, device=device,
+                 random_state=seed, out=out, verbose=not quiet)
+    model.fit(dataset.x, dataset.y)
+    _finish_training(model, out, data, labels, label_column, limit, seed)
+    click.echo('codes used: %d of %d' % (codes - model.dead_codes_, codes))
+
+
+def _widths(text):
+    try:
+        return tuple(int(h) for h in text.split(',') if h.strip())
+    except ValueError:
+        raise click.BadParameter('comma-separated integers expected', param_hint='--hidden')
+
+
+def _load_training_data(data, labels, label_column, limit, seed):
+    from chainclust import datasets
+    dataset = datasets.load(data, labels=labels, label_column=label_column)
+    return dataset.subset(limit, random_state=seed)
+
+
+def _finish_training(model, out, data, labels, label_column, limit, seed):
+    """Record the data source, write labels.npy and print the metrics."""
     from chainclust.io import save_npy
+    _record_data(out, data, labels, label_column, limit, seed)
     save_npy(os.path.join(out, 'labels.npy'), model.labels_)
     click.echo('wrote %s (model.npz, model.json, labels.npy, logs and plots)' % out)
     if model.metrics_ is not None:
-        if model.init_metrics_ is not None:
-            click.echo('autoencoder + k-means: %s' % _format_metrics(model.init_metrics_))
-        click.echo('DEC:                   %s' % _format_metrics(model.metrics_))
+        initial = getattr(model, 'init_metrics_', None)
+        if initial is not None:
+            click.echo('autoencoder + k-means: %s' % _format_metrics(initial))
+        click.echo('%-22s %s' % (model.method.upper() + ':', _format_metrics(model.metrics_)))
 
 
 def _absolute(path):
@@ -159,7 +224,7 @@ def evaluate(result_dir, data, labels, label_column, device):
     else:
         dataset = datasets.load(data, labels=labels, label_column=label_column)
     predicted = model.predict(dataset.x)
-    sizes = numpy.bincount(predicted, minlength=info['params']['n_clusters']).tolist()
+    sizes = numpy.bincount(predicted, minlength=model.n_clusters).tolist()
     click.echo('%s: %d samples from %s, %d clusters (sizes %s)'
                % (info['method'].upper(), len(predicted), dataset.name,
                   len(sizes), ' '.join(str(s) for s in sizes)))

@@ -231,3 +231,24 @@ def squared_distances(b, z_name, mu_name, mu):
                                 b.constant([1], numpy.int64)], keepdims=1)
     return b.node('Max', [b.node('Add', [cross, z_sq]), b.constant(0, mu.dtype)])
 
+
+@converter('CodebookDistance')
+def convert_codebook_distance(b, f, inputs, outputs, in_data):
+    """Euclidean ``sqrt(max(|e|^2 + |w|^2 - 2 e w^T, 0))`` or cosine
+    ``1 - e w^T / max(|e||w|, 1e-8)``; the codebook's norms are folded."""
+    e_name, w_name = inputs
+    w = numpy.asarray(in_data[1])
+    if f.metric == 'euclidean':
+        b.node('Sqrt', [squared_distances(b, e_name, w_name, w)], outputs)
+        return
+    from chainclust.functions.codebook_distance import COSINE_EPS
+    w_norm = b.constant(numpy.sqrt((w.astype(numpy.float64) ** 2).sum(axis=1))[None, :],
+                        w.dtype)
+    e_norm = b.node('Sqrt', [b.node('ReduceSum', [b.node('Mul', [e_name, e_name]),
+                                                  b.constant([1], numpy.int64)],
+                                    keepdims=1)])
+    denominator = b.node('Max', [b.node('Mul', [e_norm, w_norm]),
+                                 b.constant(COSINE_EPS, w.dtype)])
+    dot = b.node('Gemm', [e_name, w_name], transB=1)
+    b.node('Sub', [b.constant(1, w.dtype), b.node('Div', [dot, denominator])], outputs)
+

@@ -3,3 +3,4 @@ from chainclust.training.phase import run_phase  # NOQA
 from chainclust.training.target_distribution import target_distribution  # NOQA
 from chainclust.training.target_distribution import TargetDistributionUpdate  # NOQA
 from chainclust.training.triggers import LabelChangeTrigger  # NOQA
+from chainclust.training.vq_monitor import TensorBoardReport, VQMonitor  # NOQA

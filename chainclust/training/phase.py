@@ -49,6 +49,10 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
         load_npz(done, loss)
         return False
     os.makedirs(out, exist_ok=True)
+    if isinstance(stop_trigger, tuple) and stop_trigger[0] == 0:  # nothing to train
+        with atomic_path(done) as tmp:
+            serializers.save_npz(tmp, loss)
+        return True
     optimizer.setup(loss)
     order = chainer.iterators.ShuffleOrderSampler(numpy.random.RandomState(seed))
     iterator = chainer.iterators.SerialIterator(

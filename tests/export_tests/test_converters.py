@@ -7,7 +7,7 @@ import numpy
 import onnxruntime
 import pytest
 
-from chainclust.functions import student_t_assignment
+from chainclust.functions import codebook_distance, student_t_assignment
 from chainclust_export import function_model, UnsupportedNodeError
 from chainclust_export.exporter import TRACE_BATCH
 
@@ -71,6 +71,8 @@ CASES = {
     'resize': (lambda x: F.resize_images(x, (7, 9)), (3, 4, 5), None),
     'student_t': (lambda x: student_t_assignment(x, CENTRES, 1.0), (6,), None),
     'student_t_alpha': (lambda x: student_t_assignment(x, CENTRES, 2.5), (6,), None),
+    'codebook_euclidean': (lambda x: codebook_distance(x, CENTRES, 'euclidean'), (6,), None),
+    'codebook_cosine': (lambda x: codebook_distance(x, CENTRES, 'cosine'), (6,), None),
 }
 
 

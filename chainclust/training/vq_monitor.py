@@ -1,0 +1,136 @@
+"""Periodic records of VQ-AE training: codebook usage, image grids, TensorBoard."""
+import os
+
+import chainer
+from chainer.training import extension
+import numpy
+
+from chainclust.inference import batched_forward
+from chainclust.io import atomic_path
+
+
+def _save_figure(figure, path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(figure)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format='png', dpi=80)
+
+
+def usage_histogram_png(counts, path, title):
+    """A bar chart of how many samples each code received."""
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(8, 3))
+    axes = figure.add_subplot(1, 1, 1)
+    axes.bar(numpy.arange(len(counts)), counts, width=1.0)
+    axes.set_xlabel('code')
+    axes.set_ylabel('samples')
+    axes.set_title('%s: %d of %d codes used' % (title, int((counts > 0).sum()), len(counts)))
+    _save_figure(figure, path)
+
+
+def image_grid_png(rows, names, image_shape, path):
+    """Rows of images (each ``(n, H*W)``), one labelled row per entry of ``names``."""
+    from matplotlib.figure import Figure
+    n = rows[0].shape[0]
+    figure = Figure(figsize=(n * 0.6, len(rows) * 0.7))
+    low, high = float(rows[0].min()), float(rows[0].max())
+    for r, (images, name) in enumerate(zip(rows, names)):
+        for c in range(n):
+            axes = figure.add_subplot(len(rows), n, r * n + c + 1)
+            axes.imshow(images[c].reshape(image_shape), cmap='gray', vmin=low, vmax=high)
+            axes.set_xticks([])
+            axes.set_yticks([])
+            if c == 0:
+                axes.set_ylabel(name, fontsize=6)
+    _save_figure(figure, path)
+
+
+class VQMonitor(extension.Extension):
+    """Every ``interval`` epochs, record how the codebook is used.
+
+    Reports ``used_codes`` and ``dead_codes`` (codes no training sample
+    chose), writes ``usage_epochNNN.png`` and, for image data,
+    ``images_epochNNN.png`` (inputs, reconstructions ``D(E)`` and quantized
+    reconstructions ``D(Q)`` of fixed samples) into ``out``; with a
+    TensorBoard ``writer`` the same go there as a histogram and images.
+
+    Args:
+        net (VQAENet): the network.
+        x (numpy.ndarray): all training samples (raw, float32).
+        out (str): folder for the PNGs.
+        interval (int): epochs between records.
+        image_shape (tuple or None): ``(H, W)`` when samples are grey images.
+        writer: a ``tensorboardX.SummaryWriter`` or ``None``.
+        n_images (int): samples in the image grid.
+        device: the Chainer device of ``net``.
+    """
+
+    priority = extension.PRIORITY_WRITER
+
+    def __init__(self, net, x, out, interval, image_shape=None, writer=None,
+                 n_images=16, device=None):
+        self.trigger = (int(interval), 'epoch')
+        self._net, self._x, self._out = net, x, out
+        self._image_shape, self._writer, self._device = image_shape, writer, device
+        self._sample = x[numpy.linspace(0, len(x) - 1, min(n_images, len(x))).astype(int)]
+
+    def usage(self):
+        """Samples per code over the whole dataset, ``(K,)`` int64."""
+        distances = batched_forward(self._net, self._x, device=self._device)
+        return numpy.bincount(distances.argmin(axis=1),
+                              minlength=self._net.codebook.n_codes)
+
+    def __call__(self, trainer):
+        epoch, iteration = trainer.updater.epoch, trainer.updater.iteration
+        counts = self.usage()
+        used = int((counts > 0).sum())
+        chainer.report({'used_codes': used, 'dead_codes': len(counts) - used})
+        os.makedirs(self._out, exist_ok=True)
+        usage_histogram_png(counts, os.path.join(self._out, 'usage_epoch%03d.png' % epoch),
+                            'epoch %d' % epoch)
+        rows = None
+        if self._image_shape is not None:
+            rows = self.reconstructions()
+            image_grid_png(rows, ['input', 'D(E)', 'D(Q)'], self._image_shape,
+                           os.path.join(self._out, 'images_epoch%03d.png' % epoch))
+        if self._writer is not None:
+            index = numpy.repeat(numpy.arange(len(counts)), counts)
+            self._writer.add_histogram('codebook/usage', index, iteration,
+                                       bins=min(len(counts), 512))
+            self._writer.add_scalar('codebook/used_codes', used, iteration)
+            if rows is not None:
+                for name, images in zip(('input', 'reconstruction', 'quantized'), rows):
+                    grid = images.reshape((-1,) + tuple(self._image_shape))
+                    grid = (grid - rows[0].min()) / max(rows[0].ptp(), 1e-8)
+                    self._writer.add_images('images/' + name, grid[:, None].clip(0, 1),
+                                            iteration, dataformats='NCHW')
+
+    def reconstructions(self):
+        """``[inputs, D(E), D(Q)]`` of the fixed samples, normalised, flattened."""
+        net = self._net
+
+        def forward(x):
+            xn = net.normalize(x)
+            e = net.sae.encode(xn)
+            q, _ = net.codebook(e)
+            return chainer.functions.concat((xn, net.sae.decode(e), net.sae.decode(q)))
+        out = batched_forward(forward, self._sample, device=self._device)
+        return numpy.split(out, 3, axis=1)
+
+
+class TensorBoardReport(extension.Extension):
+    """Every iteration, write the trainer's scalar observations to TensorBoard."""
+
+    trigger = (1, 'iteration')
+    priority = extension.PRIORITY_READER
+
+    def __init__(self, writer, keys):
+        self._writer, self._keys = writer, tuple(keys)
+
+    def __call__(self, trainer):
+        for key in self._keys:
+            value = trainer.observation.get(key)
+            if value is not None:
+                value = value.array if isinstance(value, chainer.Variable) else value
+                self._writer.add_scalar(key, float(chainer.backend.CpuDevice().send(value)),
+                                        trainer.updater.iteration)
