@@ -3,13 +3,17 @@ import hashlib
 import inspect
 import json
 import os
+import shutil
+import tempfile
 
 import chainer
 from chainer import serializers
 import numpy
 
+from chainclust import metrics
 from chainclust._version import __version__
 from chainclust.datasets import check_samples
+from chainclust.inference import batched_forward
 from chainclust.errors import ModelFileError, NotFittedError
 from chainclust.io import atomic_path, load_npz, write_json
 
@@ -31,8 +35,10 @@ class ClusteringEstimator(object):
     """Base class in scikit-learn's shape.
 
     ``__init__`` of a subclass only stores its keyword arguments; ``fit`` sets
-    ``net_`` (the Chainer network), ``labels_`` and ``input_shape_``. A
-    subclass defines ``method``, ``_build_net()`` and ``_fit(x, y, out)``.
+    ``net_`` (the Chainer network), ``labels_``, ``metrics_`` (when labels are
+    given) and ``input_shape_``. A subclass defines ``method``,
+    ``_check_params(n)``, ``_build_net()``, ``_train(net, x, y, out, device)``
+    and ``predict``; its network has ``normalize`` and ``embed``.
     """
 
     method = None
@@ -53,8 +59,32 @@ class ClusteringEstimator(object):
         self.input_shape_ = tuple(x.shape[1:])
         self.input_dtype_ = str(x.dtype)
         self.data_info_ = {'n_samples': int(len(x)), 'fingerprint': fingerprint(x)}
-        self._fit(x, y)
+        self._check_params(len(x))
+        device = self._device()
+        device.use()
+        numpy.random.seed(self.random_state)  # Chainer's initializers and dropout
+        if device.xp is not numpy:
+            device.xp.random.seed(self.random_state)
+        net = self._build_net()
+        net.normalize.fit(x, self.normalize)
+        self.normalization_ = net.normalize.mode
+        net.to_device(device)
+        self.net_ = net
+        out = self.out or tempfile.mkdtemp(prefix='chainclust-')
+        try:
+            self._train(net, x, y, out, device)
+        finally:
+            if self.out is None:
+                shutil.rmtree(out, ignore_errors=True)
+        self.labels_ = self.predict(x)
+        self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
+        self._after_fit()
+        if self.out is not None:
+            self.save(self.out)
         return self
+
+    def _after_fit(self):
+        """Hook for attributes derived from ``labels_``."""
 
     def fit_predict(self, X, y=None):
         """``fit(X, y)`` then the labels of ``X``, ``(N,)`` int64."""
@@ -72,6 +102,15 @@ class ClusteringEstimator(object):
 
     def _device(self):
         return chainer.get_device(self.device)
+
+    def _forward(self, X, fn=None):
+        """Validate ``X`` and apply ``fn`` (the network by default) in batches."""
+        x = self._check_input(X)
+        return batched_forward(fn or self.net_, x, device=self._device())
+
+    def transform(self, X):
+        """Embeddings (encoder outputs) ``(N, d)`` of samples ``X`` ``(N, ...)``."""
+        return self._forward(X, self.net_.embed)
 
     def assignment_outputs(self, x):
         """The named Variables of the ONNX assigner for a float32 batch ``x``.
@@ -96,7 +135,10 @@ class ClusteringEstimator(object):
     # -- persistence -------------------------------------------------------
     def _extra_state(self):
         """JSON-serialisable state beyond the parameters (subclasses extend)."""
-        return {}
+        state = {'normalization': {'mode': self.normalization_}}
+        if getattr(self, 'metrics_', None) is not None:
+            state['metrics'] = self.metrics_
+        return state
 
     def save(self, directory):
         """Write ``model.npz`` and ``model.json`` into ``directory`` atomically."""
@@ -148,7 +190,8 @@ class ClusteringEstimator(object):
         return self
 
     def _restore_state(self, info):
-        pass
+        self.normalization_ = info.get('normalization', {}).get('mode')
+        self.metrics_ = info.get('metrics')
 
     def _after_load(self):
         pass

@@ -1,7 +1,5 @@
 """DEC as a scikit-learn-style estimator."""
 import os
-import shutil
-import tempfile
 
 import chainer
 from chainer.datasets import TupleDataset
@@ -119,36 +117,13 @@ class DEC(ClusteringEstimator):
                       self.n_clusters, self.alpha)
 
     # -- fitting -----------------------------------------------------------
-    def _fit(self, x, y):
-        self._check_params(len(x))
-        device = self._device()
-        device.use()
-        seed = self.random_state
-        numpy.random.seed(seed)  # Chainer's dropout and initializers draw from it
-        if device.xp is not numpy:
-            device.xp.random.seed(seed)
-        net = self._build_net()
-        net.normalize.fit(x, self.normalize)
-        self.normalization_ = net.normalize.mode
-        net.to_device(device)
-        self.net_ = net
-        out = self.out or tempfile.mkdtemp(prefix='chainclust-')
-        try:
-            self._train(net, x, y, out, device, seed)
-        finally:
-            if self.out is None:
-                shutil.rmtree(out, ignore_errors=True)
-        self.labels_ = self.predict(x)
-        self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
-        if self.out is not None:
-            self.save(self.out)
-
     def _phase(self, loss, data, out, epochs_or_trigger, optimizer, **kwargs):
         return run_phase(loss, data, out, epochs_or_trigger, optimizer,
                          self.batch_size, self._device(), seed=self.random_state,
                          verbose=self.verbose, **kwargs)
 
-    def _train(self, net, x, y, out, device, seed):
+    def _train(self, net, x, y, out, device):
+        seed = self.random_state
         xf = numpy.asarray(x, dtype=numpy.float32)
         xn = batched_forward(net.normalize, xf, device=device)
         sae = net.sae
@@ -188,17 +163,11 @@ class DEC(ClusteringEstimator):
     # -- inference ---------------------------------------------------------
     def predict_proba(self, X):
         """Soft assignments ``q`` ``(N, K)`` of samples ``X`` ``(N, ...)``."""
-        x = self._check_input(X)
-        return batched_forward(self.net_, x, device=self._device())
+        return self._forward(X)
 
     def predict(self, X):
         """Cluster labels ``(N,)`` int64: the argmax of :meth:`predict_proba`."""
         return self.predict_proba(X).argmax(axis=1).astype(numpy.int64)
-
-    def transform(self, X):
-        """Embeddings ``(N, embedding_dim)`` of samples ``X``."""
-        x = self._check_input(X)
-        return batched_forward(self.net_.embed, x, device=self._device())
 
     def assignment_outputs(self, x):
         """``{'proba': q (N, K), 'embedding': z (N, d)}`` for the ONNX assigner."""
@@ -212,13 +181,7 @@ class DEC(ClusteringEstimator):
 
     # -- persistence -------------------------------------------------------
     def _extra_state(self):
-        state = {'normalization': {'mode': self.normalization_}}
-        if getattr(self, 'metrics_', None) is not None:
-            state['metrics'] = self.metrics_
+        state = super(DEC, self)._extra_state()
         if getattr(self, 'init_metrics_', None) is not None:
             state['init_metrics'] = self.init_metrics_
         return state
-
-    def _restore_state(self, info):
-        self.normalization_ = info.get('normalization', {}).get('mode')
-        self.metrics_ = info.get('metrics')

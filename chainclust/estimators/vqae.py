@@ -1,12 +1,9 @@
 """VQ-AE clustering as a scikit-learn-style estimator."""
 import os
-import shutil
-import tempfile
 
 import chainer
 import numpy
 
-from chainclust import metrics
 from chainclust.estimators.base import ClusteringEstimator
 from chainclust.functions.codebook_distance import check_metric
 from chainclust.inference import batched_forward
@@ -119,38 +116,9 @@ class VQAE(ClusteringEstimator):
         shape = tuple(self.input_shape_)
         return shape if len(shape) == 2 else None
 
-    def _fit(self, x, y):
-        self._check_params(len(x))
-        writer = None
-        if self.tensorboard:
-            try:
-                from tensorboardX import SummaryWriter
-            except ImportError:
-                raise ValueError('tensorboard=True needs tensorboardX: pip install tensorboardX')
-        device = self._device()
-        device.use()
-        numpy.random.seed(self.random_state)
-        net = self._build_net()
-        net.normalize.fit(x, self.normalize)
-        self.normalization_ = net.normalize.mode
-        net.to_device(device)
-        self.net_ = net
-        out = self.out or tempfile.mkdtemp(prefix='chainclust-')
-        try:
-            if self.tensorboard:
-                writer = SummaryWriter(os.path.join(out, 'tensorboard'))
-            self._train(net, x, out, device, writer)
-        finally:
-            if writer is not None:
-                writer.close()
-            if self.out is None:
-                shutil.rmtree(out, ignore_errors=True)
-        self.labels_ = self.predict(x)
+    def _after_fit(self):
         self.usage_ = numpy.bincount(self.labels_, minlength=self.n_codes)
         self.dead_codes_ = int((self.usage_ == 0).sum())
-        self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
-        if self.out is not None:
-            self.save(self.out)
 
     def _phase(self, loss, data, out, epochs, **kwargs):
         return run_phase(loss, data, out, (epochs, 'epoch'),
@@ -158,7 +126,21 @@ class VQAE(ClusteringEstimator):
                          self._device(), seed=self.random_state, verbose=self.verbose,
                          **kwargs)
 
-    def _train(self, net, x, out, device, writer):
+    def _train(self, net, x, y, out, device):
+        writer = None
+        if self.tensorboard:
+            try:
+                from tensorboardX import SummaryWriter
+            except ImportError:
+                raise ValueError('tensorboard=True needs tensorboardX: pip install tensorboardX')
+            writer = SummaryWriter(os.path.join(out, 'tensorboard'))
+        try:
+            self._train_phases(net, x, out, device, writer)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _train_phases(self, net, x, out, device, writer):
         xf = numpy.asarray(x, dtype=numpy.float32)
         if self.init == 'pretrained':
             xn = batched_forward(net.normalize, xf, device=device)
@@ -188,17 +170,11 @@ class VQAE(ClusteringEstimator):
     # -- inference ---------------------------------------------------------
     def distances(self, X):
         """Distances to every code ``(N, K)``."""
-        x = self._check_input(X)
-        return batched_forward(self.net_, x, device=self._device())
+        return self._forward(X)
 
     def predict(self, X):
         """Index of the nearest code ``(N,)`` int64."""
         return self.distances(X).argmin(axis=1).astype(numpy.int64)
-
-    def transform(self, X):
-        """Encoder outputs ``(N, code_dim)``."""
-        x = self._check_input(X)
-        return batched_forward(self.net_.embed, x, device=self._device())
 
     def codebook_usage(self, X):
         """Samples of ``X`` per code ``(K,)``."""
@@ -216,13 +192,9 @@ class VQAE(ClusteringEstimator):
 
     # -- persistence -------------------------------------------------------
     def _extra_state(self):
-        state = {'normalization': {'mode': self.normalization_}}
-        for name in ('metrics_', 'init_codebook_stats_', 'dead_codes_'):
+        state = super(VQAE, self)._extra_state()
+        for name in ('init_codebook_stats_', 'dead_codes_'):
             value = getattr(self, name, None)
             if value is not None:
                 state[name.rstrip('_')] = value
         return state
-
-    def _restore_state(self, info):
-        self.normalization_ = info.get('normalization', {}).get('mode')
-        self.metrics_ = info.get('metrics')
