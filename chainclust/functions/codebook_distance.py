@@ -18,6 +18,19 @@ def check_metric(metric):
     return metric
 
 
+def check_codebook_types(in_types):
+    """Type check of ``(e (N, d), w (K, d))``: one float dtype, matching d."""
+    type_check._argname(in_types, ('e', 'w'))
+    e_type, w_type = in_types
+    type_check.expect(
+        e_type.dtype.kind == 'f',
+        e_type.dtype == w_type.dtype,
+        e_type.ndim == 2,
+        w_type.ndim == 2,
+        e_type.shape[1] == w_type.shape[1],
+    )
+
+
 def pairwise(xp, e, w, metric):
     """``(N, K)`` distances between rows of ``e`` ``(N, d)`` and ``w`` ``(K, d)``.
 
@@ -41,15 +54,7 @@ class CodebookDistance(function_node.FunctionNode):
         self.metric = check_metric(metric)
 
     def check_type_forward(self, in_types):
-        type_check._argname(in_types, ('e', 'w'))
-        e_type, w_type = in_types
-        type_check.expect(
-            e_type.dtype.kind == 'f',
-            e_type.dtype == w_type.dtype,
-            e_type.ndim == 2,
-            w_type.ndim == 2,
-            e_type.shape[1] == w_type.shape[1],
-        )
+        check_codebook_types(in_types)
 
     def forward(self, inputs):
         self.retain_inputs((0, 1))

@@ -2,10 +2,10 @@
 import chainer
 from chainer import backend
 from chainer import function_node
-from chainer.utils import type_check
 import numpy
 
-from chainclust.functions.codebook_distance import check_metric, pairwise
+from chainclust.functions.codebook_distance import check_codebook_types, check_metric
+from chainclust.functions.codebook_distance import pairwise
 
 
 def nearest_codes(xp, e, w, metric):
@@ -27,15 +27,7 @@ class VectorQuantize(function_node.FunctionNode):
         self.straight_through = bool(straight_through)
 
     def check_type_forward(self, in_types):
-        type_check._argname(in_types, ('e', 'w'))
-        e_type, w_type = in_types
-        type_check.expect(
-            e_type.dtype.kind == 'f',
-            e_type.dtype == w_type.dtype,
-            e_type.ndim == 2,
-            w_type.ndim == 2,
-            e_type.shape[1] == w_type.shape[1],
-        )
+        check_codebook_types(in_types)
 
     def forward(self, inputs):
         e, w = inputs
