@@ -44,7 +44,8 @@ class VQAE(ClusteringEstimator):
         pretrain_epochs (int): autoencoder epochs before the codebook is drawn.
         epochs (int): epochs of VQ training.
         lr (float): Adam step size.
-        batch_size (int): minibatch size (full batches only).
+        batch_size (int): minibatch size; each epoch drops the incomplete last
+            batch (a different random remainder each epoch).
         monitor_interval (int): epochs between usage histograms and image grids.
         tensorboard (bool): also write TensorBoard events (needs tensorboardX).
         normalize, device, random_state, out, verbose: as for :class:`DEC`.
@@ -123,8 +124,8 @@ class VQAE(ClusteringEstimator):
     def _phase(self, loss, data, out, epochs, **kwargs):
         return run_phase(loss, data, out, (epochs, 'epoch'),
                          chainer.optimizers.Adam(alpha=self.lr), self.batch_size,
-                         self._device(), seed=self.random_state, verbose=self.verbose,
-                         **kwargs)
+                         self._device(), seed=self.random_state, drop_last=True,
+                         verbose=self.verbose, **kwargs)
 
     def _train(self, net, x, y, out, device):
         writer = None

@@ -13,11 +13,27 @@ from chainclust.io import atomic_path, load_npz
 DONE_FILE = 'done.npz'
 
 
+class DropLastOrderSampler(chainer.iterators.OrderSampler):
+    """Each epoch, a new random order truncated to whole batches.
+
+    The iterator's epoch is the order's length, so every epoch holds
+    ``floor(N / batch_size)`` full batches and a different random remainder
+    of the samples is left out (PyTorch's ``drop_last=True``).
+    """
+
+    def __init__(self, n_samples, batch_size, random_state):
+        self.n_samples, self.random_state = n_samples, random_state
+        self.length = (n_samples // batch_size) * batch_size
+
+    def __call__(self, current_order, current_position):
+        return self.random_state.permutation(self.n_samples)[:self.length]
+
+
 def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
               device, seed=None, extra_extensions=(), log_trigger=(1, 'epoch'),
               snapshot_trigger=(1, 'epoch'), report_keys=('main/loss',),
               plots=(('loss.png', ('main/loss',)),), progress_length=None,
-              verbose=False):
+              drop_last=False, verbose=False):
     """Train ``loss`` on ``dataset`` in folder ``out``; skip if already done.
 
     Writes ``out/log`` (LogReport), the PNG plots, ``out/snapshot`` (resumed
@@ -39,6 +55,7 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
         plots: ``(file_name, keys)`` pairs for PlotReport.
         progress_length: ``(length, unit)`` for the progress bar when the stop
             trigger does not say it.
+        drop_last (bool): epochs of full batches only (see DropLastOrderSampler).
         verbose (bool): add PrintReport and ProgressBar.
 
     Returns:
@@ -54,7 +71,14 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
             serializers.save_npz(tmp, loss)
         return True
     optimizer.setup(loss)
-    order = chainer.iterators.ShuffleOrderSampler(numpy.random.RandomState(seed))
+    rng = numpy.random.RandomState(seed)
+    if drop_last:
+        if len(dataset) < batch_size:
+            raise ValueError('batch_size=%d is more than the %d samples'
+                             % (batch_size, len(dataset)))
+        order = DropLastOrderSampler(len(dataset), batch_size, rng)
+    else:
+        order = chainer.iterators.ShuffleOrderSampler(rng)
     iterator = chainer.iterators.SerialIterator(
         dataset, batch_size, repeat=True, order_sampler=order)
     updater = training.updaters.StandardUpdater(iterator, optimizer, device=device)

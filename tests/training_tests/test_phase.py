@@ -65,6 +65,22 @@ def test_finished_phase_is_loaded_not_retrained(tmp_path):
     numpy.testing.assert_array_equal(first.mlp[0].W.array, second.mlp[0].W.array)
 
 
+def test_drop_last_epochs_hold_whole_batches_only(tmp_path):
+    from chainclust.training.phase import DropLastOrderSampler
+    sampler = DropLastOrderSampler(10, 4, numpy.random.RandomState(0))
+    iterator = chainer.iterators.SerialIterator(numpy.arange(10), 4, order_sampler=sampler)
+    batches = [iterator.next() for _ in range(6)]
+    assert all(len(b) == 4 for b in batches)
+    assert iterator.epoch == 3  # two batches per epoch: the remainder of 2 is dropped
+    for first, second in ((0, 1), (2, 3), (4, 5)):
+        assert len(set(batches[first]) | set(batches[second])) == 8  # no repeats within
+    log = str(tmp_path / 'p')
+    run_phase(_Loss(), _data(), log, (2, 'epoch'), chainer.optimizers.Adam(), 24,
+              '@numpy', seed=0, log_trigger=(1, 'iteration'), drop_last=True)
+    with open(os.path.join(log, 'log')) as f:
+        assert len(json.load(f)) == 2 * (64 // 24)
+
+
 def test_target_distribution_hand_computed():
     q = numpy.array([[0.5, 0.5], [0.9, 0.1]])
     f = q.sum(axis=0)  # 1.4, 0.6
