@@ -61,6 +61,7 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
 
     builder, output_names, shapes = graph.build(
         forward, example, graph.parameter_names(net), CONVERTERS, traced_input)
+    graph.fold_affine_into_gemm(builder)
     if traced_input != 'input':
         builder.nodes.insert(0, helper.make_node(
             'Cast', ['input'], [traced_input], name='n_cast_input', to=TensorProto.FLOAT))

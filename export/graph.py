@@ -169,6 +169,54 @@ def build(fn, example, parameters, converters, input_name):
             [out.shape for out in outputs])
 
 
+def fold_affine_into_gemm(builder):
+    """Fold ``Gemm(Mul(Sub(x, c), s), W, b, transB=1)`` into ``Gemm(x, W', b')``.
+
+    With constant ``c`` and ``s`` (the normalisation), ``W' = W * s`` and
+    ``b' = b - W' c``: two passes over the input disappear. Exact up to float
+    rounding; applied only where each intermediate has a single consumer.
+    """
+    inits = {t.name: t for t in builder.initializers}
+    consumers = {}
+    for node in builder.nodes:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    for sub in [n for n in builder.nodes if n.op_type == 'Sub']:
+        if sub.input[1] not in inits or len(consumers.get(sub.output[0], [])) != 1:
+            continue
+        mul = consumers[sub.output[0]][0]
+        if mul.op_type != 'Mul' or mul.input[0] != sub.output[0] or \
+                mul.input[1] not in inits or len(consumers.get(mul.output[0], [])) != 1:
+            continue
+        gemm = consumers[mul.output[0]][0]
+        attrs = {a.name: helper.get_attribute_value(a) for a in gemm.attribute}
+        if gemm.op_type != 'Gemm' or gemm.input[0] != mul.output[0] or \
+                attrs.get('transB') != 1 or attrs.get('transA', 0) != 0 or \
+                attrs.get('alpha', 1.0) != 1.0 or len(gemm.input) < 3 or \
+                gemm.input[1] not in inits or gemm.input[2] not in inits:
+            continue
+        offset = numpy_helper.to_array(inits[sub.input[1]]).astype(numpy.float64)
+        scale = numpy_helper.to_array(inits[mul.input[1]]).astype(numpy.float64)
+        w = numpy_helper.to_array(inits[gemm.input[1]]).astype(numpy.float64)
+        b = numpy_helper.to_array(inits[gemm.input[2]]).astype(numpy.float64)
+        if offset.ndim > 1 or scale.ndim > 1:
+            continue
+        w_folded = w * numpy.broadcast_to(scale, w.shape[1:])[None, :]
+        b_folded = attrs.get('beta', 1.0) * b - w_folded.dot(
+            numpy.broadcast_to(offset, w.shape[1:]))
+        dtype = numpy_helper.to_array(inits[gemm.input[1]]).dtype
+        w_name = builder.add_initializer(gemm.input[1] + '_folded', w_folded.astype(dtype))
+        b_name = builder.add_initializer(gemm.input[2] + '_folded', b_folded.astype(dtype))
+        gemm.input[0], gemm.input[1], gemm.input[2] = sub.input[0], w_name, b_name
+        for attr in list(gemm.attribute):
+            if attr.name == 'beta':
+                gemm.attribute.remove(attr)
+        builder.nodes.remove(sub)
+        builder.nodes.remove(mul)
+    used = {name for node in builder.nodes for name in node.input}
+    builder.initializers[:] = [t for t in builder.initializers if t.name in used]
+
+
 def parameter_names(link):
     """``id(VariableNode) -> 'path_to_param'`` for every Parameter of ``link``."""
     return {id(param.node): path.strip('/').replace('/', '.')
