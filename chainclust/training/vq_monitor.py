@@ -101,7 +101,8 @@ class VQMonitor(extension.Extension):
             if rows is not None:
                 for name, images in zip(('input', 'reconstruction', 'quantized'), rows):
                     grid = images.reshape((-1,) + tuple(self._image_shape))
-                    grid = (grid - rows[0].min()) / max(rows[0].ptp(), 1e-8)
+                    low, high = rows[0].min(), rows[0].max()
+                    grid = (grid - low) / max(high - low, 1e-8)
                     self._writer.add_images('images/' + name, grid[:, None].clip(0, 1),
                                             iteration, dataformats='NCHW')
 
