@@ -86,6 +86,14 @@ class ClusteringEstimator(object):
     def _after_fit(self):
         """Hook for attributes derived from ``labels_``."""
 
+    def _run_phase(self, loss, data, out, stop_trigger, optimizer, **kwargs):
+        """One resumable training phase with this estimator's batch size, device,
+        seed and verbosity (see :func:`chainclust.training.run_phase`)."""
+        from chainclust.training import run_phase
+        return run_phase(loss, data, out, stop_trigger, optimizer, self.batch_size,
+                         self._device(), seed=self.random_state, verbose=self.verbose,
+                         **kwargs)
+
     def fit_predict(self, X, y=None):
         """``fit(X, y)`` then the labels of ``X``, ``(N,)`` int64."""
         return self.fit(X, y).labels_

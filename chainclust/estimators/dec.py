@@ -10,7 +10,7 @@ from chainclust import metrics
 from chainclust.estimators.base import ClusteringEstimator
 from chainclust.inference import batched_forward
 from chainclust.models import DECLoss, DECNet, DenoisingLayerLoss, ReconstructionLoss
-from chainclust.training import LabelChangeTrigger, run_phase
+from chainclust.training import LabelChangeTrigger
 from chainclust.training import TargetDistributionUpdate
 
 
@@ -117,11 +117,6 @@ class DEC(ClusteringEstimator):
                       self.n_clusters, self.alpha)
 
     # -- fitting -----------------------------------------------------------
-    def _phase(self, loss, data, out, epochs_or_trigger, optimizer, **kwargs):
-        return run_phase(loss, data, out, epochs_or_trigger, optimizer,
-                         self.batch_size, self._device(), seed=self.random_state,
-                         verbose=self.verbose, **kwargs)
-
     def _train(self, net, x, y, out, device):
         seed = self.random_state
         xf = numpy.asarray(x, dtype=numpy.float32)
@@ -130,11 +125,11 @@ class DEC(ClusteringEstimator):
         for i in range(sae.n_layers):
             h = xn if i == 0 else batched_forward(
                 lambda a: sae.encode(a, stop=i), xn, device=device)
-            self._phase(DenoisingLayerLoss(sae, i, self.dropout), h,
+            self._run_phase(DenoisingLayerLoss(sae, i, self.dropout), h,
                         os.path.join(out, 'pretrain', 'layer%d' % i),
                         (self.pretrain_epochs, 'epoch'),
                         chainer.optimizers.Adam(alpha=self.pretrain_lr))
-        self._phase(ReconstructionLoss(sae), xn, os.path.join(out, 'finetune'),
+        self._run_phase(ReconstructionLoss(sae), xn, os.path.join(out, 'finetune'),
                     (self.finetune_epochs, 'epoch'),
                     chainer.optimizers.Adam(alpha=self.pretrain_lr))
 
@@ -153,7 +148,7 @@ class DEC(ClusteringEstimator):
         plots = [('loss.png', ['main/loss']), ('delta_label.png', ['delta_label'])]
         if y is not None:
             plots.append(('metrics.png', ['acc', 'nmi', 'ari']))
-        self._phase(DECLoss(net), TupleDataset(xf, p), os.path.join(out, 'cluster'),
+        self._run_phase(DECLoss(net), TupleDataset(xf, p), os.path.join(out, 'cluster'),
                     LabelChangeTrigger(target, self.tol, self.max_iter),
                     chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
                     extra_extensions=[(target, {})], log_trigger=interval,

@@ -9,7 +9,7 @@ from chainclust.functions.codebook_distance import check_metric
 from chainclust.inference import batched_forward
 from chainclust.models import ReconstructionLoss, VQAELoss, VQAENet
 from chainclust.models.vqae import VARIANTS
-from chainclust.training import run_phase, TensorBoardReport, VQMonitor
+from chainclust.training import TensorBoardReport, VQMonitor
 
 INITS = ('pretrained', 'untrained')
 REPORT_KEYS = ('main/loss', 'main/reconstruction', 'main/quantizing',
@@ -122,10 +122,10 @@ class VQAE(ClusteringEstimator):
         self.dead_codes_ = int((self.usage_ == 0).sum())
 
     def _phase(self, loss, data, out, epochs, **kwargs):
-        return run_phase(loss, data, out, (epochs, 'epoch'),
-                         chainer.optimizers.Adam(alpha=self.lr), self.batch_size,
-                         self._device(), seed=self.random_state, drop_last=True,
-                         verbose=self.verbose, **kwargs)
+        """Adam on full batches only, as the study trained."""
+        return self._run_phase(loss, data, out, (epochs, 'epoch'),
+                               chainer.optimizers.Adam(alpha=self.lr), drop_last=True,
+                               **kwargs)
 
     def _train(self, net, x, y, out, device):
         writer = None
