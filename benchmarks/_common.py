@@ -1,5 +1,4 @@
 """Helpers shared by the benchmark scripts: machine description, result files."""
-import json
 import os
 import platform
 import subprocess

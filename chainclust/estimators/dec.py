@@ -126,12 +126,12 @@ class DEC(ClusteringEstimator):
             h = xn if i == 0 else batched_forward(
                 lambda a: sae.encode(a, stop=i), xn, device=device)
             self._run_phase(DenoisingLayerLoss(sae, i, self.dropout), h,
-                        os.path.join(out, 'pretrain', 'layer%d' % i),
-                        (self.pretrain_epochs, 'epoch'),
-                        chainer.optimizers.Adam(alpha=self.pretrain_lr))
+                            os.path.join(out, 'pretrain', 'layer%d' % i),
+                            (self.pretrain_epochs, 'epoch'),
+                            chainer.optimizers.Adam(alpha=self.pretrain_lr))
         self._run_phase(ReconstructionLoss(sae), xn, os.path.join(out, 'finetune'),
-                    (self.finetune_epochs, 'epoch'),
-                    chainer.optimizers.Adam(alpha=self.pretrain_lr))
+                        (self.finetune_epochs, 'epoch'),
+                        chainer.optimizers.Adam(alpha=self.pretrain_lr))
 
         z = batched_forward(sae.encode, xn, device=device)
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed).fit(z)
@@ -149,11 +149,11 @@ class DEC(ClusteringEstimator):
         if y is not None:
             plots.append(('metrics.png', ['acc', 'nmi', 'ari']))
         self._run_phase(DECLoss(net), TupleDataset(xf, p), os.path.join(out, 'cluster'),
-                    LabelChangeTrigger(target, self.tol, self.max_iter),
-                    chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
-                    extra_extensions=[(target, {})], log_trigger=interval,
-                    snapshot_trigger=interval, report_keys=keys, plots=plots,
-                    progress_length=(self.max_iter, 'iteration'))
+                        LabelChangeTrigger(target, self.tol, self.max_iter),
+                        chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
+                        extra_extensions=[(target, {})], log_trigger=interval,
+                        snapshot_trigger=interval, report_keys=keys, plots=plots,
+                        progress_length=(self.max_iter, 'iteration'))
 
     # -- inference ---------------------------------------------------------
     def predict_proba(self, X):
