@@ -16,10 +16,6 @@ class Dataset(collections.namedtuple('Dataset', ['x', 'y', 'name'])):
     """
     __slots__ = ()
 
-    @property
-    def sample_shape(self):
-        return tuple(self.x.shape[1:])
-
     def subset(self, n, random_state=None):
         """A random subset of ``n`` samples (all of them when ``n >= N``)."""
         if n is None or n >= len(self.x):

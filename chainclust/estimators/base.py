@@ -194,15 +194,11 @@ class ClusteringEstimator(object):
         load_npz(os.path.join(directory, MODEL_NPZ), net)
         net.to_device(self._device())
         self.net_ = net
-        self._after_load()
         return self
 
     def _restore_state(self, info):
         self.normalization_ = info.get('normalization', {}).get('mode')
         self.metrics_ = info.get('metrics')
-
-    def _after_load(self):
-        pass
 
 
 def read_model_info(directory):
