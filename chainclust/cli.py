@@ -68,16 +68,20 @@ def data_options(fn):
 @click.option('--embedding-dim', type=click.IntRange(min=1), default=10, show_default=True)
 @click.option('--alpha', type=float, default=1.0, show_default=True,
               help="Student's t degrees of freedom.")
-@click.option('--pretrain-epochs', type=click.IntRange(min=0), default=30, show_default=True,
-              help='Epochs per layer of greedy denoising pretraining.')
-@click.option('--finetune-epochs', type=click.IntRange(min=0), default=60, show_default=True,
-              help='Epochs of end-to-end autoencoder fine-tuning.')
+@click.option('--pretrain-epochs', type=click.IntRange(min=0), default=0, show_default=True,
+              help='Epochs per layer of greedy denoising pretraining (0 skips it).')
+@click.option('--finetune-epochs', type=click.IntRange(min=0), default=120, show_default=True,
+              help='Epochs of end-to-end autoencoder training.')
 @click.option('--batch-size', type=click.IntRange(min=1), default=256, show_default=True)
 @click.option('--update-interval', type=click.IntRange(min=1), default=140,
               show_default=True, help='Iterations between target-distribution updates.')
 @click.option('--tol', type=float, default=0.001, show_default=True,
               help='Stop when fewer than this fraction of labels change.')
 @click.option('--max-iter', type=click.IntRange(min=1), default=20000, show_default=True)
+@click.option('--augment', type=click.Choice(['auto', 'affine', 'none']), default='auto',
+              show_default=True,
+              help='affine: train the autoencoder on randomly shifted and rotated images '
+                   '(as DEC-DA); auto: affine for image data; none: the paper\'s DEC.')
 @click.option('--normalize', type=click.Choice(
     ['auto', 'scale255', 'minmax', 'standard', 'none']), default='auto', show_default=True)
 @click.option('--limit', type=click.IntRange(min=1), default=None,
@@ -86,7 +90,7 @@ def data_options(fn):
 @_report_errors
 def train_dec(data, labels, label_column, clusters, out, device, seed, hidden,
               embedding_dim, alpha, pretrain_epochs, finetune_epochs, batch_size,
-              update_interval, tol, max_iter, normalize, limit, quiet):
+              update_interval, tol, max_iter, augment, normalize, limit, quiet):
     """Deep Embedded Clustering (Xie et al. 2016)."""
     from chainclust.estimators import DEC
     hidden_dims = _widths(hidden)
@@ -95,7 +99,7 @@ def train_dec(data, labels, label_column, clusters, out, device, seed, hidden,
                 alpha=alpha, pretrain_epochs=pretrain_epochs,
                 finetune_epochs=finetune_epochs, batch_size=batch_size,
                 update_interval=update_interval, tol=tol, max_iter=max_iter,
-                normalize=normalize, device=device, random_state=seed, out=out,
+                augment=augment, normalize=normalize, device=device, random_state=seed, out=out,
                 verbose=not quiet)
     model.fit(dataset.x, dataset.y)
     _finish_training(model, out, data, labels, label_column, limit, seed)

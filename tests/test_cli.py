@@ -1,3 +1,4 @@
+import json
 import os
 
 from click.testing import CliRunner
@@ -43,6 +44,8 @@ def test_train_writes_result_folder(trained):
     labels = numpy.load(os.path.join(out, 'labels.npy'), allow_pickle=False)
     assert labels.shape == (400,)
     assert 'DEC:' in output and 'ACC' in output and 'NMI' in output
+    with open(os.path.join(out, 'model.json')) as f:
+        assert json.load(f)['augmentation'] == 'affine'  # --augment auto on 8x8 images
 
 
 def test_evaluate_uses_recorded_data(trained):
@@ -73,7 +76,13 @@ def test_evaluate_wrong_shape(trained, tmp_path):
 
 
 def test_clear_errors(tmp_path):
+    numpy.save(tmp_path / 'flat.npy', numpy.random.RandomState(0).rand(40, 6))
     cases = [
+        (['train', 'dec', '--data', tmp_path / 'flat.npy', '--augment', 'affine',
+          '--clusters', 3, '--out', tmp_path / 'o'] + TINY,
+         "augment='affine' needs image samples (H, W) or (H, W, C), got samples of shape (6,)"),
+        (['train', 'dec', '--data', 'digits', '--augment', 'flip', '--out', tmp_path / 'o'],
+         "Invalid value for '--augment'"),
         (['train', 'dec', '--data', tmp_path / 'none.npy', '--out', tmp_path / 'o'],
          'no such file'),
         (['evaluate', tmp_path], 'not a chainclust result folder'),

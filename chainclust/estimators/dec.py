@@ -12,13 +12,16 @@ from chainclust.inference import batched_forward
 from chainclust.models import DECLoss, DECNet, DenoisingLayerLoss, ReconstructionLoss
 from chainclust.training import LabelChangeTrigger
 from chainclust.training import TargetDistributionUpdate
+from chainclust.training.augment import AUGMENT_MODES, ImageAugmenter, is_image_shape
 
 
 class DEC(ClusteringEstimator):
     """Deep Embedded Clustering (Xie, Girshick and Farhadi, ICML 2016).
 
-    1. Greedy layer-wise pretraining of a stacked denoising autoencoder
-       ``d-500-500-2000-10`` (dropout corruption), then end-to-end fine-tuning.
+    1. An autoencoder ``d-500-500-2000-10``, optionally pretrained greedily
+       layer by layer as a stacked denoising autoencoder (dropout corruption;
+       ``pretrain_epochs`` per layer, 0 by default), then trained end to end;
+       on images, by default, with DEC-DA's random shifts and rotations.
     2. k-means (``n_init`` restarts) on the embeddings initialises the centres.
     3. The encoder and centres minimise ``KL(P || Q)`` with Student's t soft
        assignments ``Q``; the target ``P`` is recomputed over the whole dataset
@@ -31,8 +34,8 @@ class DEC(ClusteringEstimator):
         embedding_dim (int): embedding size.
         alpha (float): degrees of freedom of the Student's t kernel.
         dropout (float): corruption ratio during layer-wise pretraining.
-        pretrain_epochs (int): epochs per layer of greedy pretraining.
-        finetune_epochs (int): epochs of end-to-end autoencoder fine-tuning.
+        pretrain_epochs (int): epochs per layer of greedy pretraining (0 skips it).
+        finetune_epochs (int): epochs of end-to-end autoencoder training.
         pretrain_lr (float): Adam step size of both pretraining phases.
         batch_size (int): minibatch size of every phase.
         cluster_lr (float): SGD learning rate of the clustering phase.
@@ -41,6 +44,13 @@ class DEC(ClusteringEstimator):
         tol (float): stop when fewer than this fraction of labels change.
         max_iter (int): iteration limit of the clustering phase.
         n_init (int): k-means restarts.
+        augment (str): ``auto`` (default), ``affine`` or ``none``. ``affine``
+            trains the autoencoder (first pretraining layer and fine-tuning) on
+            images shifted by up to 10% and rotated by up to 10 degrees, as
+            DEC-DA does (Guo et al., ACML 2018); k-means and the clustering phase
+            see the images unchanged. ``auto`` means ``affine`` for image samples
+            ``(H, W)`` / ``(H, W, C)`` and ``none`` otherwise; ``none`` is the
+            paper's DEC.
         normalize (str): ``auto``, ``scale255``, ``minmax``, ``standard``, ``none``
             (see :class:`chainclust.links.Normalization`).
         device (str): Chainer device spec, ``@numpy`` or ``@cupy:0``.
@@ -59,10 +69,10 @@ class DEC(ClusteringEstimator):
     method = 'dec'
 
     def __init__(self, n_clusters=10, hidden_dims=(500, 500, 2000), embedding_dim=10,
-                 alpha=1.0, dropout=0.2, pretrain_epochs=30, finetune_epochs=60,
+                 alpha=1.0, dropout=0.2, pretrain_epochs=0, finetune_epochs=120,
                  pretrain_lr=1e-3, batch_size=256, cluster_lr=0.01, momentum=0.9,
                  update_interval=140, tol=0.001, max_iter=20000, n_init=20,
-                 normalize='auto', device='@numpy', random_state=None, out=None,
+                 augment='auto', normalize='auto', device='@numpy', random_state=None, out=None,
                  verbose=False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
@@ -79,6 +89,7 @@ class DEC(ClusteringEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.n_init = n_init
+        self.augment = augment
         self.normalize = normalize
         self.device = device
         self.random_state = random_state
@@ -107,6 +118,12 @@ class DEC(ClusteringEstimator):
             raise ValueError('dropout must be in [0, 1), got %r' % (self.dropout,))
         if not 0 <= self.tol < 1:
             raise ValueError('tol must be in [0, 1), got %r' % (self.tol,))
+        if self.augment not in AUGMENT_MODES:
+            raise ValueError('augment must be one of %s, got %r'
+                             % (', '.join(AUGMENT_MODES), self.augment))
+        if self.augment == 'affine' and not is_image_shape(self.input_shape_):
+            raise ValueError('augment=\'affine\' needs image samples (H, W) or (H, W, C), '
+                             'got samples of shape %s' % (self.input_shape_,))
         if n_samples < self.n_clusters:
             raise ValueError('n_clusters=%d is more than the %d samples'
                              % (self.n_clusters, n_samples))
@@ -117,21 +134,34 @@ class DEC(ClusteringEstimator):
                       self.n_clusters, self.alpha)
 
     # -- fitting -----------------------------------------------------------
+    def _augmenter(self):
+        """The pretraining augmentation for these samples, or ``None``."""
+        mode = self.augment
+        if mode == 'auto':
+            mode = 'affine' if is_image_shape(self.input_shape_) else 'none'
+        self.augment_ = mode
+        if mode == 'none':
+            return None
+        seed = None if self.random_state is None else [self.random_state, 1]
+        return ImageAugmenter(self.input_shape_, numpy.random.RandomState(seed))
+
     def _train(self, net, x, y, out, device):
         seed = self.random_state
         xf = numpy.asarray(x, dtype=numpy.float32)
         xn = batched_forward(net.normalize, xf, device=device)
         sae = net.sae
+        augment = self._augmenter()
         for i in range(sae.n_layers):
             h = xn if i == 0 else batched_forward(
                 lambda a: sae.encode(a, stop=i), xn, device=device)
             self._run_phase(DenoisingLayerLoss(sae, i, self.dropout), h,
                             os.path.join(out, 'pretrain', 'layer%d' % i),
                             (self.pretrain_epochs, 'epoch'),
-                            chainer.optimizers.Adam(alpha=self.pretrain_lr))
+                            chainer.optimizers.Adam(alpha=self.pretrain_lr),
+                            transform=augment if i == 0 else None)
         self._run_phase(ReconstructionLoss(sae), xn, os.path.join(out, 'finetune'),
                         (self.finetune_epochs, 'epoch'),
-                        chainer.optimizers.Adam(alpha=self.pretrain_lr))
+                        chainer.optimizers.Adam(alpha=self.pretrain_lr), transform=augment)
 
         z = batched_forward(sae.encode, xn, device=device)
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed).fit(z)
@@ -177,6 +207,13 @@ class DEC(ClusteringEstimator):
     # -- persistence -------------------------------------------------------
     def _extra_state(self):
         state = super(DEC, self)._extra_state()
+        if getattr(self, 'augment_', None) is not None:
+            state['augmentation'] = self.augment_
         if getattr(self, 'init_metrics_', None) is not None:
             state['init_metrics'] = self.init_metrics_
         return state
+
+    def _restore_state(self, info):
+        super(DEC, self)._restore_state(info)
+        self.augment_ = info.get('augmentation')
+        self.init_metrics_ = info.get('init_metrics')

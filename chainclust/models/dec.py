@@ -1,4 +1,6 @@
 """Deep Embedded Clustering (Xie, Girshick, Farhadi 2016): network and loss."""
+import math
+
 import chainer
 
 from chainclust.functions import dec_kl_divergence
@@ -15,6 +17,9 @@ class DECNet(chainer.Chain):
         embedding_dim (int): embedding size.
         n_clusters (int): K.
         alpha (float): Student's t degrees of freedom.
+
+    The autoencoder's weights start uniform in ``+-1/sqrt(fan_in)`` (the
+    initialisation of the Keras DEC and DEC-DA code by Guo et al.), biases at 0.
     """
 
     def __init__(self, n_features, hidden, embedding_dim, n_clusters, alpha=1.0):
@@ -22,7 +27,8 @@ class DECNet(chainer.Chain):
         with self.init_scope():
             self.normalize = Normalization(n_features)
             self.sae = StackedAutoencoder(
-                (n_features,) + tuple(hidden) + (embedding_dim,))
+                (n_features,) + tuple(hidden) + (embedding_dim,),
+                initialW=chainer.initializers.LeCunUniform(scale=1 / math.sqrt(3)))
             self.clustering = StudentTClustering(n_clusters, embedding_dim, alpha)
 
     def embed(self, x):

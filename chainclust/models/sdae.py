@@ -10,16 +10,17 @@ class StackedAutoencoder(chainer.Chain):
 
     Args:
         sizes (sequence of int): ``(d, h1, ..., e)``; the decoder mirrors them.
+        initialW: initializer of every weight matrix (Chainer's default when ``None``).
 
     Encoder activations are ReLU except on the embedding; decoder activations
     are ReLU except on the reconstruction (DEC, section 3.2).
     """
 
-    def __init__(self, sizes):
+    def __init__(self, sizes, initialW=None):
         super(StackedAutoencoder, self).__init__()
         with self.init_scope():
-            self.encoder = MLP(sizes)
-            self.decoder = MLP(tuple(reversed(sizes)))
+            self.encoder = MLP(sizes, initialW=initialW)
+            self.decoder = MLP(tuple(reversed(sizes)), initialW=initialW)
         self.sizes = tuple(int(s) for s in sizes)
 
     @property

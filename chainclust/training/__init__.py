@@ -1,4 +1,5 @@
-"""Training: phases, DEC's target distribution, stop triggers."""
+"""Training: phases, DEC's target distribution, stop triggers, augmentation."""
+from chainclust.training.augment import ImageAugmenter  # NOQA
 from chainclust.training.phase import run_phase  # NOQA
 from chainclust.training.target_distribution import target_distribution  # NOQA
 from chainclust.training.target_distribution import TargetDistributionUpdate  # NOQA

@@ -9,6 +9,7 @@ from chainer.training import extensions
 import numpy
 
 from chainclust.io import atomic_path, load_npz
+from chainclust.training.augment import augmenting_converter
 
 DONE_FILE = 'done.npz'
 
@@ -33,7 +34,7 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
               device, seed=None, extra_extensions=(), log_trigger=(1, 'epoch'),
               snapshot_trigger=(1, 'epoch'), report_keys=('main/loss',),
               plots=(('loss.png', ('main/loss',)),), progress_length=None,
-              drop_last=False, verbose=False):
+              drop_last=False, transform=None, verbose=False):
     """Train ``loss`` on ``dataset`` in folder ``out``; skip if already done.
 
     Writes ``out/log`` (LogReport), the PNG plots, ``out/snapshot`` (resumed
@@ -56,6 +57,8 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
         progress_length: ``(length, unit)`` for the progress bar when the stop
             trigger does not say it.
         drop_last (bool): epochs of full batches only (see DropLastOrderSampler).
+        transform: callable applied to each batch's samples on the CPU before
+            the update, e.g. an :class:`~chainclust.training.augment.ImageAugmenter`.
         verbose (bool): add PrintReport and ProgressBar.
 
     Returns:
@@ -81,7 +84,10 @@ def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
         order = chainer.iterators.ShuffleOrderSampler(rng)
     iterator = chainer.iterators.SerialIterator(
         dataset, batch_size, repeat=True, order_sampler=order)
-    updater = training.updaters.StandardUpdater(iterator, optimizer, device=device)
+    converter = (chainer.dataset.concat_examples if transform is None
+                 else augmenting_converter(transform))
+    updater = training.updaters.StandardUpdater(iterator, optimizer, converter=converter,
+                                                device=device)
     trainer = training.Trainer(updater, stop_trigger, out=out)
     for extension, kwargs in extra_extensions:
         trainer.extend(extension, **kwargs)
