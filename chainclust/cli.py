@@ -81,7 +81,7 @@ def data_options(fn):
 @click.option('--augment', type=click.Choice(['auto', 'affine', 'none']), default='auto',
               show_default=True,
               help='affine: train the autoencoder on randomly shifted and rotated images '
-                   '(as DEC-DA); auto: affine for image data; none: the paper\'s DEC.')
+                   '(as DEC-DA); auto: affine for image data; none: no augmentation.')
 @click.option('--normalize', type=click.Choice(
     ['auto', 'scale255', 'minmax', 'standard', 'none']), default='auto', show_default=True)
 @click.option('--limit', type=click.IntRange(min=1), default=None,

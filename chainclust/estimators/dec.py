@@ -49,8 +49,8 @@ class DEC(ClusteringEstimator):
             images shifted by up to 10% and rotated by up to 10 degrees, as
             DEC-DA does (Guo et al., ACML 2018); k-means and the clustering phase
             see the images unchanged. ``auto`` means ``affine`` for image samples
-            ``(H, W)`` / ``(H, W, C)`` and ``none`` otherwise; ``none`` is the
-            paper's DEC.
+            ``(H, W)`` / ``(H, W, C)`` and ``none`` otherwise; ``none`` with
+            ``pretrain_epochs > 0`` is the paper's procedure.
         normalize (str): ``auto``, ``scale255``, ``minmax``, ``standard``, ``none``
             (see :class:`chainclust.links.Normalization`).
         device (str): Chainer device spec, ``@numpy`` or ``@cupy:0``.
