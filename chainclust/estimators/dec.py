@@ -151,7 +151,7 @@ class DEC(ClusteringEstimator):
         xn = batched_forward(net.normalize, xf, device=device)
         sae = net.sae
         augment = self._augmenter()
-        for i in range(sae.n_layers):
+        for i in range(sae.n_layers if self.pretrain_epochs else 0):
             h = xn if i == 0 else batched_forward(
                 lambda a: sae.encode(a, stop=i), xn, device=device)
             self._run_phase(DenoisingLayerLoss(sae, i, self.dropout), h,

@@ -141,6 +141,12 @@ def test_bad_parameters(digits, params, message):
         DEC(**dict(TINY, **params)).fit(digits.x)
 
 
+def test_zero_pretrain_epochs_skip_greedy_pretraining(digits, tmp_path):
+    DEC(out=str(tmp_path), **dict(TINY, pretrain_epochs=0, max_iter=20)).fit(digits.x)
+    assert not os.path.exists(str(tmp_path / 'pretrain'))
+    assert os.path.exists(str(tmp_path / 'finetune' / 'log'))
+
+
 def test_augmentation_follows_the_data(digits, monkeypatch):
     seen = []
     real = ImageAugmenter.__call__
