@@ -1,6 +1,6 @@
 """The ``chainclust`` command line: a thin click layer over the Python API."""
 import functools
-import json
+import inspect
 import os
 import sys
 
@@ -23,11 +23,6 @@ def _report_errors(fn):
     return wrapper
 
 
-def _format_metrics(values):
-    return '  '.join('%s %.4f' % (k.upper(), values[k])
-                     for k in ('acc', 'nmi', 'ari', 'many_to_one') if k in values)
-
-
 @click.group(context_settings={'help_option_names': ['-h', '--help']})
 @click.version_option(__version__, prog_name='chainclust')
 def main():
@@ -36,11 +31,17 @@ def main():
 
 @main.group()
 def train():
-    """Train a clustering model and write a result folder."""
+    """Train a clustering model and write a result folder (one command per method)."""
+
+
+def _apply(fn, decorators):
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
 
 
 def data_options(fn):
-    for decorator in reversed([
+    return _apply(fn, [
         click.option('--data', default='mnist', show_default=True,
                      help="'mnist' (embedded), 'digits' (scikit-learn), or a path: "
                           '.npy, .npz, .csv, MNIST IDX (.gz), or a folder of images.'),
@@ -48,164 +49,93 @@ def data_options(fn):
                      help='Optional labels file for evaluation (.npy, .csv, IDX).'),
         click.option('--label-column', default=None,
                      help='CSV only: name or index of the label column.'),
-    ]):
-        fn = decorator(fn)
-    return fn
+    ])
 
 
-@train.command('dec')
-@data_options
-@click.option('--clusters', '-k', type=click.IntRange(min=1), default=10, show_default=True,
-              help='Number of clusters.')
-@click.option('--out', '-o', type=click.Path(file_okay=False), default='results/dec',
-              show_default=True,
-              help='Result folder; an interrupted run in it resumes.')
-@click.option('--device', default='@numpy', show_default=True,
-              help="Chainer device: '@numpy' or '@cupy:0'.")
-@click.option('--seed', type=int, default=0, show_default=True, help='Random seed.')
-@click.option('--hidden', default='500,500,2000', show_default=True,
-              help='Encoder hidden widths, comma-separated.')
-@click.option('--embedding-dim', type=click.IntRange(min=1), default=10, show_default=True)
-@click.option('--alpha', type=float, default=1.0, show_default=True,
-              help="Student's t degrees of freedom.")
-@click.option('--pretrain-epochs', type=click.IntRange(min=0), default=0, show_default=True,
-              help='Epochs per layer of greedy denoising pretraining (0 skips it).')
-@click.option('--finetune-epochs', type=click.IntRange(min=0), default=120, show_default=True,
-              help='Epochs of end-to-end autoencoder training.')
-@click.option('--batch-size', type=click.IntRange(min=1), default=256, show_default=True)
-@click.option('--update-interval', type=click.IntRange(min=1), default=140,
-              show_default=True, help='Iterations between target-distribution updates.')
-@click.option('--tol', type=float, default=0.001, show_default=True,
-              help='Stop when fewer than this fraction of labels change.')
-@click.option('--max-iter', type=click.IntRange(min=1), default=20000, show_default=True)
-@click.option('--augment', type=click.Choice(['auto', 'affine', 'none']), default='auto',
-              show_default=True,
-              help='affine: train the autoencoder on randomly shifted and rotated images '
-                   '(as DEC-DA); auto: affine for image data; none: no augmentation.')
-@click.option('--normalize', type=click.Choice(
-    ['auto', 'scale255', 'minmax', 'standard', 'none']), default='auto', show_default=True)
-@click.option('--limit', type=click.IntRange(min=1), default=None,
-              help='Train on a random subset of this many samples.')
-@click.option('--quiet', '-q', is_flag=True, help='No progress output.')
-@_report_errors
-def train_dec(data, labels, label_column, clusters, out, device, seed, hidden,
-              embedding_dim, alpha, pretrain_epochs, finetune_epochs, batch_size,
-              update_interval, tol, max_iter, augment, normalize, limit, quiet):
-    """Deep Embedded Clustering (Xie et al. 2016)."""
-    from chainclust.estimators import DEC
-    hidden_dims = _widths(hidden)
-    dataset = _load_training_data(data, labels, label_column, limit, seed)
-    model = DEC(n_clusters=clusters, hidden_dims=hidden_dims, embedding_dim=embedding_dim,
-                alpha=alpha, pretrain_epochs=pretrain_epochs,
-                finetune_epochs=finetune_epochs, batch_size=batch_size,
-                update_interval=update_interval, tol=tol, max_iter=max_iter,
-                augment=augment, normalize=normalize, device=device, random_state=seed, out=out,
-                verbose=not quiet)
-    model.fit(dataset.x, dataset.y)
-    _finish_training(model, out, data, labels, label_column, limit, seed)
-
-
-@train.command('vqae')
-@data_options
-@click.option('--codes', '-k', type=click.IntRange(min=1), default=10, show_default=True,
-              help='Quantization number: codebook size = number of clusters.')
-@click.option('--metric', type=click.Choice(['euclidean', 'cosine']), default='euclidean',
-              show_default=True, help='How codes are compared with encoder outputs.')
-@click.option('--variant', type=click.Choice(['study', 'vqvae']), default='study',
-              show_default=True,
-              help="study: decoder sees E, codebook pulled to SG(E); vqvae: decoder sees Q "
-                   "(straight-through) plus a commitment term.")
-@click.option('--beta', type=float, default=0.25, show_default=True,
-              help='VQ-VAE commitment weight.')
-@click.option('--init', 'init', type=click.Choice(['pretrained', 'untrained']),
-              default='pretrained', show_default=True,
-              help='Draw the initial codebook from a pretrained or an untrained encoder.')
-@click.option('--out', '-o', type=click.Path(file_okay=False), default='results/vqae',
-              show_default=True, help='Result folder; an interrupted run in it resumes.')
-@click.option('--device', default='@numpy', show_default=True)
-@click.option('--seed', type=int, default=0, show_default=True)
-@click.option('--hidden', default='512,256', show_default=True,
-              help='Encoder hidden widths, comma-separated.')
-@click.option('--code-dim', type=click.IntRange(min=1), default=64, show_default=True)
-@click.option('--pretrain-epochs', type=click.IntRange(min=0), default=20, show_default=True)
-@click.option('--epochs', type=click.IntRange(min=0), default=50, show_default=True)
-@click.option('--lr', type=float, default=1e-3, show_default=True)
-@click.option('--batch-size', type=click.IntRange(min=1), default=1024, show_default=True)
-@click.option('--monitor-interval', type=click.IntRange(min=1), default=10, show_default=True,
-              help='Epochs between usage histograms and image grids.')
-@click.option('--tensorboard', is_flag=True, help='Also write TensorBoard events.')
-@click.option('--normalize', type=click.Choice(
-    ['auto', 'scale255', 'minmax', 'standard', 'none']), default='auto', show_default=True)
-@click.option('--limit', type=click.IntRange(min=1), default=None)
-@click.option('--quiet', '-q', is_flag=True)
-@_report_errors
-def train_vqae(data, labels, label_column, codes, metric, variant, beta, init, out, device,
-               seed, hidden, code_dim, pretrain_epochs, epochs, lr, batch_size,
-               monitor_interval, tensorboard, normalize, limit, quiet):
-    """VQ-AE clustering: quantize encoder outputs to a codebook (Shimomura 2021)."""
-    from chainclust.estimators import VQAE
-    dataset = _load_training_data(data, labels, label_column, limit, seed)
-    model = VQAE(n_codes=codes, metric=metric, variant=variant, beta=beta, init=init,
-                 hidden_dims=_widths(hidden), code_dim=code_dim,
-                 pretrain_epochs=pretrain_epochs, epochs=epochs, lr=lr,
-                 batch_size=batch_size, monitor_interval=monitor_interval,
-                 tensorboard=tensorboard, normalize=normalize, device=device,
-                 random_state=seed, out=out, verbose=not quiet)
-    model.fit(dataset.x, dataset.y)
-    _finish_training(model, out, data, labels, label_column, limit, seed)
-    click.echo('codes used: %d of %d' % (codes - model.dead_codes_, codes))
-
-
-def _widths(text):
+def _check_device(ctx, param, value):
+    from chainclust.devices import DeviceError, get_device
     try:
-        return tuple(int(h) for h in text.split(',') if h.strip())
-    except ValueError:
-        raise click.BadParameter('comma-separated integers expected', param_hint='--hidden')
+        get_device(value, option='--device')
+    except DeviceError as e:
+        raise click.BadParameter(str(e).replace('--device ', '', 1), ctx, param)
+    return value
 
 
-def _load_training_data(data, labels, label_column, limit, seed):
-    from chainclust import datasets
-    dataset = datasets.load(data, labels=labels, label_column=label_column)
-    return dataset.subset(limit, random_state=seed)
+device_option = click.option(
+    '--device', default='@numpy', show_default=True, callback=_check_device,
+    help="Chainer device: '@numpy' (CPU), '@cupy:N' (CUDA GPU N) or '@intel64'.")
 
 
-def _finish_training(model, out, data, labels, label_column, limit, seed):
-    """Record the data source, write labels.npy and print the metrics."""
-    from chainclust.io import save_npy
-    _record_data(out, data, labels, label_column, limit, seed)
-    save_npy(os.path.join(out, 'labels.npy'), model.labels_)
-    click.echo('wrote %s (model.npz, model.json, labels.npy, logs and plots)' % out)
-    if model.metrics_ is not None:
-        initial = getattr(model, 'init_metrics_', None)
-        if initial is not None:
-            click.echo('autoencoder + k-means: %s' % _format_metrics(initial))
-        click.echo('%-22s %s' % (model.method.upper() + ':', _format_metrics(model.metrics_)))
+def shared_options(cls):
+    """The options every ``train METHOD`` command has, defined once."""
+    from chainclust.links.normalization import MODES
+    from chainclust.cli_options import docstring_args
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
+    aliases = tuple(cls.cli_aliases.get('n_clusters', ()))
+    return [
+        click.option('--clusters', '-k', *(aliases + ('n_clusters',)),
+                     type=click.IntRange(min=1), default=defaults['n_clusters'],
+                     show_default=True,
+                     help=docstring_args(cls).get('n_clusters', 'Number of clusters K.')),
+        click.option('--out', '-o', type=click.Path(file_okay=False),
+                     default=os.path.join('results', cls.method), show_default=True,
+                     help='Result folder; an interrupted run in it resumes, finished phases '
+                          'trained with the same data and settings are reused.'),
+        device_option,
+        click.option('--seed', 'random_state', type=click.IntRange(min=0), default=0,
+                     show_default=True, help='Random seed (runs are reproducible on CPU).'),
+        click.option('--normalize', type=click.Choice(MODES), default='auto',
+                     show_default=True,
+                     help='auto: scale255 for uint8 data, minmax otherwise.'),
+        click.option('--limit', type=click.IntRange(min=1), default=None,
+                     help='Train on a random subset of this many samples.'),
+        click.option('--quiet', '-q', is_flag=True, help='No progress output.'),
+        click.option('--force', is_flag=True,
+                     help='Train every phase again, even if the result folder holds '
+                          'finished or interrupted phases.'),
+    ]
 
 
-def _absolute(path):
-    """An absolute path, or the name of an embedded dataset as it is."""
-    from chainclust.datasets.embedded import EMBEDDED
-    if path is None or (path in EMBEDDED and not os.path.exists(path)):
-        return path
-    return os.path.abspath(path)
+def _train_command(cls):
+    """``chainclust train METHOD``: shared options + the method's own, from its signature."""
+    from chainclust.cli_options import method_options
+    from chainclust.estimators.base import SHARED_PARAMS
+
+    def command(data, labels, label_column, limit, quiet, force, **params):
+        from chainclust import datasets
+        dataset = datasets.load(data, labels=labels, label_column=label_column)
+        dataset = dataset.subset(limit, random_state=params['random_state'])
+        model = cls(verbose=not quiet, resume='never' if force else 'auto', **params)
+        model.fit(dataset)
+        click.echo('wrote %s (model.npz, model.json, labels.npy, logs and plots)'
+                   % params['out'])
+        for line in model.summary():
+            click.echo(line)
+
+    command.__doc__ = (cls.__doc__ or cls.method).strip().split('\n')[0]
+    decorators = ([data_options] + shared_options(cls)
+                  + method_options(cls, skip=SHARED_PARAMS) + [_report_errors])
+    return train.command(cls.method)(_apply(command, decorators))
 
 
-def _record_data(out, data, labels, label_column, limit, seed):
-    """Remember where the training data came from, for ``evaluate``."""
-    from chainclust.estimators.base import MODEL_JSON
-    from chainclust.io import write_json
-    path = os.path.join(out, MODEL_JSON)
-    with open(path) as f:
-        info = json.load(f)
-    info['data'].update({'source': _absolute(data), 'labels': _absolute(labels),
-                         'label_column': label_column, 'limit': limit, 'seed': seed})
-    write_json(path, info)
+def _register_methods():
+    from chainclust.estimators import ESTIMATORS
+    for cls in ESTIMATORS.values():
+        _train_command(cls)
+
+
+def _load_model(result_dir, device):
+    from chainclust.estimators import ESTIMATORS, read_model_info
+    info = read_model_info(result_dir)
+    if info['method'] not in ESTIMATORS:
+        raise click.ClickException('%s: unknown method %r' % (result_dir, info['method']))
+    return info, ESTIMATORS[info['method']].load(result_dir, device=device)
 
 
 @main.command()
 @click.argument('result_dir', type=click.Path())
 @data_options
-@click.option('--device', default='@numpy', show_default=True)
+@device_option
 @_report_errors
 def evaluate(result_dir, data, labels, label_column, device):
     """Label data with a trained model and print ACC/NMI/ARI when labels exist.
@@ -214,17 +144,11 @@ def evaluate(result_dir, data, labels, label_column, device):
     """
     import numpy
     from chainclust import datasets, metrics
-    from chainclust.estimators import ESTIMATORS, read_model_info
-    info = read_model_info(result_dir)
-    if info['method'] not in ESTIMATORS:
-        raise click.ClickException('%s: unknown method %r' % (result_dir, info['method']))
-    model = ESTIMATORS[info['method']].load(result_dir, device=device)
+    info, model = _load_model(result_dir, device)
     source = click.get_current_context().get_parameter_source('data')
     recorded = info.get('data', {})
     if source == click.core.ParameterSource.DEFAULT and recorded.get('source'):
-        dataset = datasets.load(recorded['source'], labels=recorded.get('labels'),
-                                label_column=recorded.get('label_column'))
-        dataset = dataset.subset(recorded.get('limit'), random_state=recorded.get('seed'))
+        dataset = datasets.reload(recorded)
     else:
         dataset = datasets.load(data, labels=labels, label_column=label_column)
     predicted = model.predict(dataset.x)
@@ -235,7 +159,7 @@ def evaluate(result_dir, data, labels, label_column, device):
     if dataset.y is None:
         click.echo('no labels: pass --labels to compute ACC/NMI/ARI')
     else:
-        click.echo(_format_metrics(metrics.evaluate(dataset.y, predicted)))
+        click.echo(metrics.format_metrics(metrics.evaluate(dataset.y, predicted)))
 
 
 @main.command()
@@ -249,12 +173,8 @@ def evaluate(result_dir, data, labels, label_column, device):
 def export(result_dir, onnx_path, opset, quantize):
     """Export a trained model as one ONNX file: preprocessing, encoder and the
     assignment head, with outputs label, proba/distance and embedding."""
-    from chainclust.estimators import ESTIMATORS, read_model_info
     from chainclust_export import export_onnx
-    info = read_model_info(result_dir)
-    if info['method'] not in ESTIMATORS:
-        raise click.ClickException('%s: unknown method %r' % (result_dir, info['method']))
-    model = ESTIMATORS[info['method']].load(result_dir, device='@numpy')
+    info, model = _load_model(result_dir, '@numpy')
     export_onnx(model, onnx_path, opset, quantize=quantize)
     click.echo('wrote %s (%s, %d clusters, opset %d%s)'
                % (onnx_path, info['method'], model.n_clusters, opset,
@@ -278,6 +198,8 @@ def assign(model, data, output, batch_size, label_column, quiet):
                     None if quiet else ProgressBar())
     click.echo('wrote %d labels to %s' % (n, output))
 
+
+_register_methods()
 
 if __name__ == '__main__':  # pragma: no cover
     sys.exit(main())

@@ -3,8 +3,18 @@
 The base classes live in :mod:`chainclust_runtime.errors` so that the
 Chainer-free runtime and the trainer share one hierarchy.
 """
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
 from chainclust_runtime.errors import ChainclustError, DataError, ModelFileError  # NOQA
 
 
-class NotFittedError(ChainclustError, AttributeError):
+class NotFittedError(ChainclustError, _SklearnNotFittedError):
     """An estimator was used before ``fit``."""
+
+
+class ResumeError(ChainclustError):
+    """A result folder holds a phase trained with other data or settings."""
+
+
+class RunLockedError(ChainclustError):
+    """Another process is training into the same result folder."""

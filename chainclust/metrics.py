@@ -86,3 +86,9 @@ def evaluate(y_true, y_pred):
             'nmi': nmi(y_true, y_pred),
             'ari': ari(y_true, y_pred),
             'many_to_one': many_to_one_accuracy(y_true, y_pred)}
+
+
+def format_metrics(values):
+    """``{'acc': 0.81, ...}`` -> ``'ACC 0.8100  NMI ...'`` (the keys present)."""
+    return '  '.join('%s %.4f' % (k.upper(), values[k])
+                     for k in ('acc', 'nmi', 'ari', 'many_to_one') if k in values)

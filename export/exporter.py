@@ -34,8 +34,9 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
     """Build the ONNX ModelProto of a fitted estimator's assigner.
 
     Args:
-        estimator: a fitted chainclust estimator exposing
-            ``assignment_outputs(x)`` (a dict of named Variables).
+        estimator: a fitted chainclust estimator; its network (``net_``, a
+            :class:`chainclust.models.ClusteringNet`) gives the graph through
+            ``assign(x)``.
         opset (int): ONNX opset, >= 17.
 
     Returns:
@@ -55,7 +56,7 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
     names = []
 
     def forward(x):
-        outputs = estimator.assignment_outputs(x)
+        outputs = net.assign(x)
         names.extend(outputs)
         return tuple(outputs.values())
 
@@ -67,10 +68,10 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
             'Cast', ['input'], [traced_input], name='n_cast_input', to=TensorProto.FLOAT))
     outputs = dict(zip(names, output_names))
     shapes = dict(zip(names, shapes))
-    score = 'proba' if 'proba' in outputs else 'distance'
+    score = net.score
     if score not in outputs or 'embedding' not in outputs:
-        raise ExportError('%s must define proba or distance, and embedding'
-                          % type(estimator).__name__)
+        raise ExportError('%s.assign must return %r and embedding'
+                          % (type(net).__name__, score))
     pick = 'ArgMax' if score == 'proba' else 'ArgMin'
     builder.node(pick, [outputs[score]], 'label', axis=1, keepdims=0)
     for name in (score, 'embedding'):

@@ -1,4 +1,4 @@
 """Data: embedded datasets, users' files, validation."""
 from chainclust.datasets.dataset import Dataset, check_labels, check_samples  # NOQA
 from chainclust.datasets.embedded import load_digits, load_mnist  # NOQA
-from chainclust.datasets.loaders import load, load_labels  # NOQA
+from chainclust.datasets.loaders import load, load_labels, reload  # NOQA

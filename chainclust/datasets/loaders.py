@@ -40,7 +40,23 @@ def load(source, labels=None, label_column=None):
         y = read_labels(labels)
     if y is not None:
         y = check_labels(y, len(x), name='labels of %s' % data.name)
-    return Dataset(x, y, data.name)
+    origin = {'source': _absolute(source), 'labels': _absolute(labels),
+              'label_column': label_column, 'limit': None, 'seed': None}
+    return Dataset(x, y, data.name, origin)
+
+
+def reload(origin):
+    """Load the data an estimator recorded (``Dataset.origin``) again."""
+    data = load(origin['source'], labels=origin.get('labels'),
+                label_column=origin.get('label_column'))
+    return data.subset(origin.get('limit'), random_state=origin.get('seed'))
+
+
+def _absolute(path):
+    """An absolute path, or the name of an embedded dataset as it is."""
+    if path is None or (path in EMBEDDED and not os.path.exists(path)):
+        return path
+    return os.path.abspath(os.fspath(path))
 
 
 load_labels = read_labels

@@ -1,6 +1,11 @@
-"""Estimators in scikit-learn's shape: fit, predict, fit_predict, transform."""
-from chainclust.estimators.base import ClusteringEstimator, read_model_info  # NOQA
-from chainclust.estimators.dec import DEC  # NOQA
-from chainclust.estimators.vqae import VQAE  # NOQA
+"""Estimators in scikit-learn's shape: fit, predict, fit_predict, transform.
 
-ESTIMATORS = {DEC.method: DEC, VQAE.method: VQAE}
+:data:`ESTIMATORS` is the registry: method name -> estimator class. The
+command line (``chainclust train METHOD``), ``evaluate`` and ``export`` are
+made from it; a new method adds one entry here.
+"""
+from chainclust.estimators.base import ClusteringEstimator, read_model_info  # NOQA
+from chainclust.estimators.dec import DEC
+from chainclust.estimators.vqae import VQAE
+
+ESTIMATORS = {cls.method: cls for cls in (DEC, VQAE)}

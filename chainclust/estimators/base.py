@@ -1,7 +1,16 @@
-"""What every chainclust estimator shares: parameters, validation, model files."""
+"""What every chainclust estimator shares: scikit-learn's shape, fitting, model files.
+
+A method is a subclass that declares its own parameters (``__init__`` and
+``_parameter_constraints``), builds its network (a
+:class:`~chainclust.models.ClusteringNet`) and trains it as a sequence of
+:class:`~chainclust.training.Phase` objects in a
+:class:`~chainclust.training.TrainingRun`. Everything else (validation,
+seeding, resume, prediction, persistence, export, the command line) comes
+from here and from the network protocol.
+"""
 import hashlib
-import inspect
 import json
+from numbers import Integral, Real
 import os
 import shutil
 import tempfile
@@ -9,18 +18,30 @@ import tempfile
 import chainer
 from chainer import serializers
 import numpy
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from chainclust import metrics
 from chainclust._version import __version__
-from chainclust.datasets import check_samples
+from chainclust.datasets import check_labels, check_samples, Dataset
+from chainclust.devices import get_device
+from chainclust.errors import DataError, ModelFileError, NotFittedError
 from chainclust.inference import batched_forward
-from chainclust.errors import ModelFileError, NotFittedError
-from chainclust.io import atomic_path, load_npz, write_json
+from chainclust.io import atomic_path, load_npz, save_npy, write_json
+from chainclust.links.normalization import MODES as NORMALIZE_MODES
+from chainclust.training.random_states import random_stream
+from chainclust.training.run import jsonable, RESUME_MODES, TrainingRun
 
 MODEL_JSON = 'model.json'
 MODEL_NPZ = 'model.npz'
+LABELS_NPY = 'labels.npy'
 FORMAT = 'chainclust-model'
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SHARED_PARAMS = ('n_clusters', 'normalize', 'device', 'random_state', 'out', 'resume',
+                 'verbose')
+# Parameters that change where and how visibly a model trains, not what it learns.
+RUN_PARAMS = ('device', 'out', 'resume', 'verbose')
 
 
 def fingerprint(x):
@@ -31,72 +52,156 @@ def fingerprint(x):
     return h.hexdigest()[:16]
 
 
-class ClusteringEstimator(object):
-    """Base class in scikit-learn's shape.
+def positive_int():
+    return [Interval(Integral, 1, None, closed='left')]
 
-    ``__init__`` of a subclass only stores its keyword arguments; ``fit`` sets
-    ``net_`` (the Chainer network), ``labels_``, ``metrics_`` (when labels are
-    given) and ``input_shape_``. A subclass defines ``method``,
-    ``_check_params(n)``, ``_build_net()``, ``_train(net, x, y, out, device)``
-    and ``predict``; its network has ``normalize`` and ``embed``.
+
+def non_negative_int():
+    return [Interval(Integral, 0, None, closed='left')]
+
+
+def unit_interval():
+    """A number in [0, 1)."""
+    return [Interval(Real, 0, 1, closed='left')]
+
+
+def non_negative_float():
+    return [Interval(Real, 0, None, closed='left')]
+
+
+def positive_float():
+    return [Interval(Real, 0, None, closed='neither')]
+
+
+class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Base class of chainclust's estimators, scikit-learn estimators.
+
+    ``__init__`` of a subclass only stores its keyword arguments. ``fit``
+    validates them (``_parameter_constraints`` and ``_check_params``), builds
+    the network (``_build_net``), trains it (``_train``) in a
+    :class:`~chainclust.training.TrainingRun` on ``out`` and sets ``net_``,
+    ``labels_``, ``metrics_`` (when labels are given), ``n_features_in_``,
+    ``input_shape_`` and ``data_info_``.
+
+    Subclasses define ``method`` (the registry name), the parameters shared by
+    all methods (:data:`SHARED_PARAMS`) and their own, and may give
+    ``cli_aliases`` (parameter -> extra command-line flags).
     """
 
     method = None
+    cli_aliases = {}
+    _parameter_constraints = {
+        'n_clusters': positive_int(),
+        'normalize': [StrOptions(set(NORMALIZE_MODES))],
+        'device': [str, chainer.backend.Device],
+        'random_state': ['random_state'],
+        'out': [str, os.PathLike, None],
+        'resume': [StrOptions(set(RESUME_MODES))],
+        'verbose': ['boolean'],
+    }
 
-    def get_params(self):
-        """The constructor's keyword arguments and their current values."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters
-                 if p != 'self']
-        return {name: getattr(self, name) for name in names}
+    # -- hooks for subclasses ---------------------------------------------
+    def _check_params(self, n_samples):
+        """Checks that involve several parameters or the data (after ``input_shape_``)."""
+        if n_samples < self.n_clusters:
+            raise ValueError('n_clusters=%d is more than the %d samples'
+                             % (self.n_clusters, n_samples))
+
+    def _build_net(self, rng):
+        """The untrained :class:`~chainclust.models.ClusteringNet`, weights drawn from ``rng``."""
+        raise NotImplementedError
+
+    def _train(self, run, net, x, y):
+        """Train ``net`` on raw samples ``x`` (labels ``y`` or None) as phases of ``run``."""
+        raise NotImplementedError
+
+    def _after_fit(self, x):
+        """Attributes derived from the trained network and ``labels_``."""
+
+    def _extra_state(self):
+        """JSON-serialisable state beyond the parameters (subclasses extend)."""
+        state = {'normalization': {'mode': self.normalization_}}
+        if getattr(self, 'metrics_', None) is not None:
+            state['metrics'] = self.metrics_
+        return state
+
+    def _restore_state(self, info):
+        self.normalization_ = info.get('normalization', {}).get('mode')
+        self.metrics_ = info.get('metrics')
+
+    def summary(self):
+        """Lines describing the fitted model (the command line prints them)."""
+        if self.metrics_ is None:
+            return []
+        return ['%-22s %s' % (self.method.upper() + ':', metrics.format_metrics(self.metrics_))]
 
     # -- fitting -----------------------------------------------------------
     def fit(self, X, y=None):
-        """Cluster ``X`` ``(N, ...)``; ``y`` (optional) is used only for logged metrics."""
-        from chainclust.datasets import check_labels
-        x = check_samples(X, name='X')
+        """Cluster ``X``.
+
+        Args:
+            X: samples ``(N, ...)`` of real numbers, or a
+                :class:`chainclust.datasets.Dataset` (its labels and where it
+                came from are recorded too).
+            y: optional labels ``(N,)``, only for the logged metrics.
+
+        Returns:
+            self
+        """
+        self._validate_params()
+        x, y, origin = self._unpack(X, y)
+        x = check_samples(x, name='X')
+        if len(x) < 2:
+            raise DataError('X has 1 sample; clustering needs at least 2 samples')
         if y is not None:
             y = check_labels(y, len(x), name='y')
-        self.input_shape_ = tuple(x.shape[1:])
+        device = get_device(self.device)
+        self.n_features_in_ = int(numpy.prod(x.shape[1:]))
+        self.input_shape_ = tuple(int(s) for s in x.shape[1:])
         self.input_dtype_ = str(x.dtype)
-        self.data_info_ = {'n_samples': int(len(x)), 'fingerprint': fingerprint(x)}
+        self.data_info_ = dict(origin or {}, n_samples=int(len(x)), fingerprint=fingerprint(x))
         self._check_params(len(x))
-        device = self._device()
-        device.use()
-        numpy.random.seed(self.random_state)  # Chainer's initializers and dropout
-        if device.xp is not numpy:
-            device.xp.random.seed(self.random_state)
-        net = self._build_net()
+        seed = self._seed()
+        net = self._build_net(random_stream(seed, 'init'))
         net.normalize.fit(x, self.normalize)
         self.normalization_ = net.normalize.mode
+        device.use()
         net.to_device(device)
-        self.net_ = net
-        out = self.out or tempfile.mkdtemp(prefix='chainclust-')
+        key = {'data': self.data_info_['fingerprint'], 'method': self.method,
+               'random_state': (int(self.random_state)
+                                if isinstance(self.random_state, Integral) else None),
+               'normalize': self.normalize}
+        out = self.out if self.out is not None else tempfile.mkdtemp(prefix='chainclust-')
         try:
-            self._train(net, x, y, out, device)
+            with TrainingRun(os.fspath(out), device, seed, key, self.resume,
+                             self.verbose) as run:
+                self._train(run, net, x, y)
+                self.net_ = net
+                self.labels_ = self.predict(x)
+                self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
+                self._after_fit(x)
+                if self.out is not None:
+                    self.save(self.out)
         finally:
             if self.out is None:
                 shutil.rmtree(out, ignore_errors=True)
-        self.labels_ = self.predict(x)
-        self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
-        self._after_fit()
-        if self.out is not None:
-            self.save(self.out)
         return self
-
-    def _after_fit(self):
-        """Hook for attributes derived from ``labels_``."""
-
-    def _run_phase(self, loss, data, out, stop_trigger, optimizer, **kwargs):
-        """One resumable training phase with this estimator's batch size, device,
-        seed and verbosity (see :func:`chainclust.training.run_phase`)."""
-        from chainclust.training import run_phase
-        return run_phase(loss, data, out, stop_trigger, optimizer, self.batch_size,
-                         self._device(), seed=self.random_state, verbose=self.verbose,
-                         **kwargs)
 
     def fit_predict(self, X, y=None):
         """``fit(X, y)`` then the labels of ``X``, ``(N,)`` int64."""
         return self.fit(X, y).labels_
+
+    def _seed(self):
+        """The run's seed: ``random_state`` itself when it is an int."""
+        if isinstance(self.random_state, Integral):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2 ** 31 - 1))
+
+    @staticmethod
+    def _unpack(X, y):
+        if isinstance(X, Dataset):
+            return X.x, (X.y if y is None else y), X.origin
+        return X, y, None
 
     # -- inference ---------------------------------------------------------
     def _check_fitted(self):
@@ -106,66 +211,58 @@ class ClusteringEstimator(object):
 
     def _check_input(self, X):
         self._check_fitted()
-        return check_samples(X, name='X', sample_shape=self.input_shape_)
+        x, _, _ = self._unpack(X, None)
+        shape = tuple(self.input_shape_)
+        x_shape = tuple(numpy.shape(x))
+        if len(shape) == 1 and len(x_shape) == 2 and x_shape[1] != shape[0]:
+            raise DataError('X has %d features, but %s is expecting %d features as input'
+                            % (x_shape[1], type(self).__name__, shape[0]))
+        return check_samples(x, name='X', sample_shape=shape)
 
-    def _device(self):
-        return chainer.get_device(self.device)
-
-    def _forward(self, X, fn=None):
-        """Validate ``X`` and apply ``fn`` (the network by default) in batches."""
-        x = self._check_input(X)
-        return batched_forward(fn or self.net_, x, device=self._device())
+    def _forward(self, X, fn):
+        """Validate ``X`` and apply ``fn`` in batches (NumPy in, NumPy out)."""
+        return batched_forward(fn, self._check_input(X), device=get_device(self.device))
 
     def transform(self, X):
-        """Embeddings (encoder outputs) ``(N, d)`` of samples ``X`` ``(N, ...)``."""
+        """Embeddings ``(N, d)`` of samples ``X`` ``(N, ...)``."""
         return self._forward(X, self.net_.embed)
 
-    def assignment_outputs(self, x):
-        """The named Variables of the ONNX assigner for a float32 batch ``x``.
+    def cluster_scores(self, X):
+        """The network's score ``(N, K)``: probabilities or distances (``net_.score``)."""
+        return self._forward(X, self.net_)
 
-        Returns a dict with ``'proba'`` ``(N, K)`` or ``'distance'`` ``(N, K)``,
-        and ``'embedding'`` ``(N, d)``; the exporter adds ``label``.
-        """
-        raise NotImplementedError
+    def predict(self, X):
+        """Cluster labels ``(N,)`` int64 of samples ``X``."""
+        return self.net_.labels_from(self.cluster_scores(X))
 
     def normalization_info(self):
         """How raw inputs are normalised (JSON-serialisable), for the metadata."""
-        net = self.net_
-        offset = chainer.backend.CpuDevice().send(net.normalize.offset)
-        scale = chainer.backend.CpuDevice().send(net.normalize.scale)
-        info = {'mode': getattr(self, 'normalization_', None),
-                'formula': '(flatten(x) - offset) * scale'}
-        for name, values in (('offset', offset), ('scale', scale)):
-            info[name] = (float(values[0]) if (values == values[0]).all()
-                          else 'per-feature')
-        return info
+        self._check_fitted()
+        return dict(self.net_.normalization_info(), mode=self.normalization_)
 
     # -- persistence -------------------------------------------------------
-    def _extra_state(self):
-        """JSON-serialisable state beyond the parameters (subclasses extend)."""
-        state = {'normalization': {'mode': self.normalization_}}
-        if getattr(self, 'metrics_', None) is not None:
-            state['metrics'] = self.metrics_
-        return state
-
     def save(self, directory):
-        """Write ``model.npz`` and ``model.json`` into ``directory`` atomically."""
+        """Write ``model.npz``, ``model.json`` and ``labels.npy`` (when fitted
+        here) into ``directory``, each atomically."""
         self._check_fitted()
         os.makedirs(directory, exist_ok=True)
         with atomic_path(os.path.join(directory, MODEL_NPZ)) as tmp:
             serializers.save_npz(tmp, self.net_)
-        params = self.get_params()
-        for key in ('out', 'verbose'):
-            params.pop(key, None)
-        for key, value in params.items():
-            if isinstance(value, tuple):
-                params[key] = list(value)
+        params = self.get_params(deep=False)
+        for name in RUN_PARAMS:
+            if name != 'device':
+                params.pop(name, None)
+        if not isinstance(params.get('random_state'), (Integral, type(None))):
+            params['random_state'] = None  # a RandomState object: not reproducible from JSON
+        params['device'] = str(params['device'])
         info = {'format': FORMAT, 'format_version': FORMAT_VERSION,
                 'chainclust_version': __version__, 'method': self.method,
-                'params': params,
+                'params': jsonable(params),
                 'input': {'shape': list(self.input_shape_), 'dtype': self.input_dtype_},
-                'data': self.data_info_}
+                'data': jsonable(self.data_info_)}
         info.update(self._extra_state())
+        if getattr(self, 'labels_', None) is not None:
+            save_npy(os.path.join(directory, LABELS_NPY), self.labels_)
         write_json(os.path.join(directory, MODEL_JSON), info)
 
     @classmethod
@@ -183,22 +280,21 @@ class ClusteringEstimator(object):
                 params[key] = tuple(value)
         try:
             self = cls(**params)
-        except TypeError as e:
+            self._validate_params()
+        except (TypeError, ValueError) as e:
             raise ModelFileError('%s: parameters do not fit %s (%s)'
                                  % (directory, cls.__name__, e))
         self.input_shape_ = tuple(info['input']['shape'])
         self.input_dtype_ = info['input']['dtype']
+        self.n_features_in_ = int(numpy.prod(self.input_shape_))
         self.data_info_ = info.get('data', {})
         self._restore_state(info)
-        net = self._build_net()
+        net = self._build_net(numpy.random.RandomState(0))  # weights come from the file
         load_npz(os.path.join(directory, MODEL_NPZ), net)
-        net.to_device(self._device())
+        net.normalize.mode = self.normalization_
+        net.to_device(get_device(self.device))
         self.net_ = net
         return self
-
-    def _restore_state(self, info):
-        self.normalization_ = info.get('normalization', {}).get('mode')
-        self.metrics_ = info.get('metrics')
 
 
 def read_model_info(directory):
@@ -217,7 +313,8 @@ def read_model_info(directory):
     if not isinstance(info, dict) or info.get('format') != FORMAT:
         raise ModelFileError('%s is not a chainclust model description' % path)
     if info.get('format_version') != FORMAT_VERSION:
-        raise ModelFileError('%s has format version %r; this chainclust reads %d'
+        raise ModelFileError('%s has format version %r; this chainclust reads %d '
+                             '(train the model again with this version)'
                              % (path, info.get('format_version'), FORMAT_VERSION))
     for key in ('method', 'params', 'input'):
         if key not in info:

@@ -1,18 +1,18 @@
-"""DEC as a scikit-learn-style estimator."""
-import os
-
+"""DEC as a scikit-learn estimator."""
 import chainer
 from chainer.datasets import TupleDataset
 import numpy
 from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import StrOptions
 
 from chainclust import metrics
-from chainclust.estimators.base import ClusteringEstimator
+from chainclust.estimators.base import ClusteringEstimator, non_negative_int
+from chainclust.estimators.base import positive_float, positive_int, unit_interval
 from chainclust.inference import batched_forward
 from chainclust.models import DECLoss, DECNet, DenoisingLayerLoss, ReconstructionLoss
-from chainclust.training import LabelChangeTrigger
-from chainclust.training import TargetDistributionUpdate
-from chainclust.training.augment import AUGMENT_MODES, ImageAugmenter, is_image_shape
+from chainclust.training import LabelChangeTrigger, Phase, TargetDistributionUpdate
+from chainclust.training.augment import AUGMENT_MODES, augmenting_converter
+from chainclust.training.augment import ImageAugmenter, is_image_shape
 
 
 class DEC(ClusteringEstimator):
@@ -54,10 +54,14 @@ class DEC(ClusteringEstimator):
         normalize (str): ``auto``, ``scale255``, ``minmax``, ``standard``, ``none``
             (see :class:`chainclust.links.Normalization`).
         device (str): Chainer device spec, ``@numpy`` or ``@cupy:0``.
-        random_state (int or None): seeds initialisation, dropout, shuffling
-            and k-means; a run is reproducible on CPU.
+        random_state (int, RandomState or None): seeds initialisation, dropout,
+            augmentation, shuffling and k-means (NumPy's global generator is
+            never touched); with an int a run is reproducible on CPU.
         out (str or None): folder for logs, plots, snapshots (training resumes
             from them) and the final model; a temporary folder when ``None``.
+        resume (str): ``auto`` reuses the finished phases in ``out`` and resumes
+            an interrupted one when their data and parameters match (and
+            refuses when they do not); ``never`` trains everything again.
         verbose (bool): print progress (PrintReport and ProgressBar).
 
     Attributes:
@@ -67,13 +71,22 @@ class DEC(ClusteringEstimator):
     """
 
     method = 'dec'
+    _parameter_constraints = dict(
+        ClusteringEstimator._parameter_constraints,
+        hidden_dims=[tuple, list], embedding_dim=positive_int(), alpha=positive_float(),
+        dropout=unit_interval(), pretrain_epochs=non_negative_int(),
+        finetune_epochs=non_negative_int(), pretrain_lr=positive_float(),
+        batch_size=positive_int(), cluster_lr=positive_float(),
+        momentum=unit_interval(), update_interval=positive_int(),
+        tol=unit_interval(), max_iter=positive_int(),
+        n_init=positive_int(), augment=[StrOptions(set(AUGMENT_MODES))])
 
     def __init__(self, n_clusters=10, hidden_dims=(500, 500, 2000), embedding_dim=10,
                  alpha=1.0, dropout=0.2, pretrain_epochs=0, finetune_epochs=120,
                  pretrain_lr=1e-3, batch_size=256, cluster_lr=0.01, momentum=0.9,
                  update_interval=140, tol=0.001, max_iter=20000, n_init=20,
-                 augment='auto', normalize='auto', device='@numpy', random_state=None, out=None,
-                 verbose=False):
+                 augment='auto', normalize='auto', device='@numpy', random_state=None,
+                 out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim
@@ -94,77 +107,67 @@ class DEC(ClusteringEstimator):
         self.device = device
         self.random_state = random_state
         self.out = out
+        self.resume = resume
         self.verbose = verbose
 
     # -- building ----------------------------------------------------------
     def _check_params(self, n_samples):
-        def positive(name, integer=True):
-            value = getattr(self, name)
-            ok = (isinstance(value, (int, numpy.integer)) if integer
-                  else isinstance(value, (int, float))) and value > 0
-            if not ok:
-                raise ValueError('%s must be a positive %s, got %r'
-                                 % (name, 'integer' if integer else 'number', value))
-        for name in ('n_clusters', 'embedding_dim', 'batch_size', 'update_interval',
-                     'max_iter', 'n_init'):
-            positive(name)
-        for name in ('alpha', 'pretrain_lr', 'cluster_lr'):
-            positive(name, integer=False)
-        for name in ('pretrain_epochs', 'finetune_epochs'):
-            if not isinstance(getattr(self, name), (int, numpy.integer)) or \
-                    getattr(self, name) < 0:
-                raise ValueError('%s must be a non-negative integer' % name)
-        if not 0 <= self.dropout < 1:
-            raise ValueError('dropout must be in [0, 1), got %r' % (self.dropout,))
-        if not 0 <= self.tol < 1:
-            raise ValueError('tol must be in [0, 1), got %r' % (self.tol,))
-        if self.augment not in AUGMENT_MODES:
-            raise ValueError('augment must be one of %s, got %r'
-                             % (', '.join(AUGMENT_MODES), self.augment))
-        if self.augment == 'affine' and not is_image_shape(self.input_shape_):
+        super(DEC, self)._check_params(n_samples)
+        if not all(isinstance(h, (int, numpy.integer)) and h > 0 for h in self.hidden_dims):
+            raise ValueError('hidden_dims must be positive integers, got %r'
+                             % (self.hidden_dims,))
+        if self._augment_mode() == 'affine' and not is_image_shape(self.input_shape_):
             raise ValueError('augment=\'affine\' needs image samples (H, W) or (H, W, C), '
                              'got samples of shape %s' % (self.input_shape_,))
-        if n_samples < self.n_clusters:
-            raise ValueError('n_clusters=%d is more than the %d samples'
-                             % (self.n_clusters, n_samples))
 
-    def _build_net(self):
-        n_features = int(numpy.prod(self.input_shape_))
-        return DECNet(n_features, tuple(self.hidden_dims), self.embedding_dim,
-                      self.n_clusters, self.alpha)
+    def _build_net(self, rng):
+        return DECNet(self.input_shape_, tuple(self.hidden_dims), self.embedding_dim,
+                      self.n_clusters, self.alpha, rng=rng)
 
     # -- fitting -----------------------------------------------------------
-    def _augmenter(self):
-        """The pretraining augmentation for these samples, or ``None``."""
-        mode = self.augment
-        if mode == 'auto':
-            mode = 'affine' if is_image_shape(self.input_shape_) else 'none'
-        self.augment_ = mode
-        if mode == 'none':
-            return None
-        seed = None if self.random_state is None else [self.random_state, 1]
-        return ImageAugmenter(self.input_shape_, numpy.random.RandomState(seed))
+    def _augment_mode(self):
+        """``augment`` with ``auto`` resolved for these samples."""
+        if self.augment != 'auto':
+            return self.augment
+        return 'affine' if is_image_shape(self.input_shape_) else 'none'
 
-    def _train(self, net, x, y, out, device):
-        seed = self.random_state
+    def _autoencoder_phase(self, run, name, loss, data, epochs, augment, params):
+        """Adam on the (optionally augmented) autoencoder input."""
+        states, converter = {}, None
+        if augment:
+            states['augment'] = run.random_state(name + '/augment')
+            converter = augmenting_converter(ImageAugmenter(self.input_shape_,
+                                                            states['augment']))
+        return run.run(Phase(name, loss, data, chainer.optimizers.Adam(alpha=self.pretrain_lr),
+                             (epochs, 'epoch'), self.batch_size, params=params,
+                             converter=converter, random_states=states))
+
+    def _train(self, run, net, x, y):
+        device = run.device
+        self.augment_ = self._augment_mode()
+        augment = self.augment_ == 'affine'
         xf = numpy.asarray(x, dtype=numpy.float32)
-        xn = batched_forward(net.normalize, xf, device=device)
-        sae = net.sae
-        augment = self._augmenter()
-        for i in range(sae.n_layers if self.pretrain_epochs else 0):
+        xn = batched_forward(net.preprocess, xf, device=device)
+        autoencoder = net.autoencoder
+        shared = {'hidden_dims': list(self.hidden_dims), 'embedding_dim': self.embedding_dim,
+                  'batch_size': self.batch_size, 'pretrain_lr': self.pretrain_lr,
+                  'augment': self.augment_, 'pretrain_epochs': self.pretrain_epochs,
+                  'dropout': self.dropout if self.pretrain_epochs else None}
+        for i in range(autoencoder.n_layers if self.pretrain_epochs else 0):
             h = xn if i == 0 else batched_forward(
-                lambda a: sae.encode(a, stop=i), xn, device=device)
-            self._run_phase(DenoisingLayerLoss(sae, i, self.dropout), h,
-                            os.path.join(out, 'pretrain', 'layer%d' % i),
-                            (self.pretrain_epochs, 'epoch'),
-                            chainer.optimizers.Adam(alpha=self.pretrain_lr),
-                            transform=augment if i == 0 else None)
-        self._run_phase(ReconstructionLoss(sae), xn, os.path.join(out, 'finetune'),
-                        (self.finetune_epochs, 'epoch'),
-                        chainer.optimizers.Adam(alpha=self.pretrain_lr), transform=augment)
+                lambda a: autoencoder.encode(a, stop=i), xn, device=device)
+            name = 'pretrain/layer%d' % i
+            masks = run.random_state(name + '/dropout')
+            self._autoencoder_phase(run, name, DenoisingLayerLoss(autoencoder, i, self.dropout,
+                                                                  masks),
+                                    h, self.pretrain_epochs, augment and i == 0, shared)
+        self._autoencoder_phase(run, 'finetune', ReconstructionLoss(autoencoder), xn,
+                                self.finetune_epochs, augment,
+                                dict(shared, finetune_epochs=self.finetune_epochs))
 
-        z = batched_forward(sae.encode, xn, device=device)
-        kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed).fit(z)
+        z = batched_forward(autoencoder.encode, xn, device=device)
+        kmeans = KMeans(self.n_clusters, n_init=self.n_init,
+                        random_state=run.random_state('kmeans')).fit(z)
         net.clustering.set_centers(kmeans.cluster_centers_)
         self.init_labels_ = kmeans.labels_.astype(numpy.int64)
         self.init_metrics_ = None if y is None else metrics.evaluate(y, self.init_labels_)
@@ -178,31 +181,33 @@ class DEC(ClusteringEstimator):
         plots = [('loss.png', ['main/loss']), ('delta_label.png', ['delta_label'])]
         if y is not None:
             plots.append(('metrics.png', ['acc', 'nmi', 'ari']))
-        self._run_phase(DECLoss(net), TupleDataset(xf, p), os.path.join(out, 'cluster'),
-                        LabelChangeTrigger(target, self.tol, self.max_iter),
-                        chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
-                        extra_extensions=[(target, {})], log_trigger=interval,
-                        snapshot_trigger=interval, report_keys=keys, plots=plots,
-                        progress_length=(self.max_iter, 'iteration'))
+        params = {'n_clusters': self.n_clusters, 'n_init': self.n_init, 'alpha': self.alpha,
+                  'cluster_lr': self.cluster_lr, 'momentum': self.momentum,
+                  'update_interval': self.update_interval, 'tol': self.tol,
+                  'max_iter': self.max_iter}
+        run.run(Phase('cluster', DECLoss(net), TupleDataset(xf, p),
+                      chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
+                      LabelChangeTrigger(target, self.tol, self.max_iter), self.batch_size,
+                      params=params, extensions=[(target, {})], log_trigger=interval,
+                      snapshot_trigger=interval, report_keys=keys, plots=plots,
+                      progress_length=(self.max_iter, 'iteration')))
 
     # -- inference ---------------------------------------------------------
     def predict_proba(self, X):
         """Soft assignments ``q`` ``(N, K)`` of samples ``X`` ``(N, ...)``."""
-        return self._forward(X)
-
-    def predict(self, X):
-        """Cluster labels ``(N,)`` int64: the argmax of :meth:`predict_proba`."""
-        return self.predict_proba(X).argmax(axis=1).astype(numpy.int64)
-
-    def assignment_outputs(self, x):
-        """``{'proba': q (N, K), 'embedding': z (N, d)}`` for the ONNX assigner."""
-        z = self.net_.embed(x)
-        return {'proba': self.net_.clustering(z), 'embedding': z}
+        return self.cluster_scores(X)
 
     @property
     def cluster_centers_(self):
         self._check_fitted()
         return chainer.backend.CpuDevice().send(self.net_.clustering.mu.array).copy()
+
+    def summary(self):
+        lines = super(DEC, self).summary()
+        if getattr(self, 'init_metrics_', None) is not None:
+            lines.insert(0, 'autoencoder + k-means: %s'
+                         % metrics.format_metrics(self.init_metrics_))
+        return lines
 
     # -- persistence -------------------------------------------------------
     def _extra_state(self):

@@ -1,5 +1,6 @@
-"""Chains: networks and the losses that train them."""
+"""Chains: networks (the :class:`ClusteringNet` protocol) and the losses that train them."""
+from chainclust.models.autoencoder import DenoisingLayerLoss, MLPAutoencoder  # NOQA
+from chainclust.models.autoencoder import ReconstructionLoss  # NOQA
+from chainclust.models.base import ClusteringNet, image_layout  # NOQA
 from chainclust.models.dec import DECLoss, DECNet  # NOQA
-from chainclust.models.sdae import DenoisingLayerLoss, ReconstructionLoss  # NOQA
-from chainclust.models.sdae import StackedAutoencoder  # NOQA
 from chainclust.models.vqae import VQAELoss, VQAENet  # NOQA

@@ -4,40 +4,42 @@ import math
 import chainer
 
 from chainclust.functions import dec_kl_divergence
-from chainclust.links import Normalization, StudentTClustering
-from chainclust.models.sdae import StackedAutoencoder
+from chainclust.links import StudentTClustering
+from chainclust.models.autoencoder import MLPAutoencoder
+from chainclust.models.base import ClusteringNet
 
 
-class DECNet(chainer.Chain):
-    """Preprocessing, the SDAE whose encoder embeds, and the clustering layer.
+class DECNet(ClusteringNet):
+    """Preprocessing, the autoencoder whose encoder embeds, and the clustering layer.
 
     Args:
-        n_features (int): flattened input size d.
+        sample_shape (tuple): shape of one raw sample (flattened to d inputs).
         hidden (sequence of int): hidden widths of the encoder.
         embedding_dim (int): embedding size.
         n_clusters (int): K.
         alpha (float): Student's t degrees of freedom.
+        rng (numpy.random.RandomState or None): draws the initial weights.
 
     The autoencoder's weights start uniform in ``+-1/sqrt(fan_in)`` (the
     initialisation of the Keras DEC and DEC-DA code by Guo et al.), biases at 0.
+    Its score is ``proba``, Student's t soft assignments ``q`` ``(N, K)``.
     """
 
-    def __init__(self, n_features, hidden, embedding_dim, n_clusters, alpha=1.0):
-        super(DECNet, self).__init__()
+    score = 'proba'
+
+    def __init__(self, sample_shape, hidden, embedding_dim, n_clusters, alpha=1.0, rng=None):
+        super(DECNet, self).__init__(sample_shape)
         with self.init_scope():
-            self.normalize = Normalization(n_features)
-            self.sae = StackedAutoencoder(
-                (n_features,) + tuple(hidden) + (embedding_dim,),
-                initialW=chainer.initializers.LeCunUniform(scale=1 / math.sqrt(3)))
+            self.autoencoder = MLPAutoencoder(
+                (self.n_features,) + tuple(hidden) + (embedding_dim,),
+                initialW=chainer.initializers.LeCunUniform(scale=1 / math.sqrt(3), rng=rng))
             self.clustering = StudentTClustering(n_clusters, embedding_dim, alpha)
 
-    def embed(self, x):
-        """Raw samples ``(N, ...)`` float32 -> embeddings ``(N, embedding_dim)``."""
-        return self.sae.encode(self.normalize(x))
+    def encode(self, h):
+        return self.autoencoder.encode(h)
 
-    def forward(self, x):
-        """Raw samples ``(N, ...)`` -> soft assignments ``q`` ``(N, K)``."""
-        return self.clustering(self.embed(x))
+    def assign_embedded(self, z):
+        return self.clustering(z)
 
 
 class DECLoss(chainer.Chain):

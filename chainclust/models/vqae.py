@@ -3,37 +3,43 @@ import chainer
 import chainer.functions as F
 
 from chainclust.functions import quantizing_error, vector_quantize
-from chainclust.links import Codebook, Normalization
-from chainclust.models.sdae import StackedAutoencoder
+from chainclust.links import Codebook
+from chainclust.models.autoencoder import MLPAutoencoder
+from chainclust.models.base import ClusteringNet
 
 VARIANTS = ('study', 'vqvae')
 
 
-class VQAENet(chainer.Chain):
+class VQAENet(ClusteringNet):
     """Preprocessing, an autoencoder ``d-h1-h2-e`` and a codebook of K codes.
 
     Args:
-        n_features (int): flattened input size d.
+        sample_shape (tuple): shape of one raw sample (flattened to d inputs).
         hidden (sequence of int): encoder hidden widths (mirrored by the decoder).
         code_dim (int): the encoder's output size e.
         n_codes (int): K.
         metric (str): ``'euclidean'`` or ``'cosine'``.
+        rng (numpy.random.RandomState or None): draws the initial weights.
+
+    Its score is ``distance`` to every code ``(N, K)``; the label is the nearest.
     """
 
-    def __init__(self, n_features, hidden, code_dim, n_codes, metric='euclidean'):
-        super(VQAENet, self).__init__()
+    score = 'distance'
+
+    def __init__(self, sample_shape, hidden, code_dim, n_codes, metric='euclidean',
+                 rng=None):
+        super(VQAENet, self).__init__(sample_shape)
         with self.init_scope():
-            self.normalize = Normalization(n_features)
-            self.sae = StackedAutoencoder((n_features,) + tuple(hidden) + (code_dim,))
+            self.autoencoder = MLPAutoencoder(
+                (self.n_features,) + tuple(hidden) + (code_dim,),
+                initialW=chainer.initializers.LeCunNormal(rng=rng))
             self.codebook = Codebook(n_codes, code_dim, metric)
 
-    def embed(self, x):
-        """Raw samples ``(N, ...)`` float32 -> encoder outputs ``(N, code_dim)``."""
-        return self.sae.encode(self.normalize(x))
+    def encode(self, h):
+        return self.autoencoder.encode(h)
 
-    def forward(self, x):
-        """Raw samples -> distances to every code ``(N, K)``."""
-        return self.codebook.distances(self.embed(x))
+    def assign_embedded(self, e):
+        return self.codebook.distances(e)
 
 
 class VQAELoss(chainer.Chain):
@@ -59,29 +65,29 @@ class VQAELoss(chainer.Chain):
 
     def forward(self, x):
         net = self.net
-        xn = net.normalize(x)
-        e = net.sae.encode(xn)
+        xn = net.preprocess(x)
+        e = net.encode(xn)
         codebook = net.codebook
         squared = self.variant == 'vqvae' and codebook.metric == 'euclidean'
         q, _ = codebook(e.array)  # gradient into the codebook only
         quantizing = quantizing_error(e.array, q, codebook.metric, squared)
         report = {'quantizing': quantizing}
         if self.variant == 'study':
-            reconstruction = F.mean_squared_error(net.sae.decode(e), xn)
+            reconstruction = F.mean_squared_error(net.autoencoder.decode(e), xn)
             loss = reconstruction + quantizing
             with chainer.no_backprop_mode():
                 report['reconstructed_quantized'] = F.mean_squared_error(
-                    net.sae.decode(q), xn)
+                    net.autoencoder.decode(q), xn)
         else:
             q_st, _ = vector_quantize(e, codebook.W.array, codebook.metric,
                                       straight_through=True)  # gradient to E only
-            reconstructed_quantized = F.mean_squared_error(net.sae.decode(q_st), xn)
+            reconstructed_quantized = F.mean_squared_error(net.autoencoder.decode(q_st), xn)
             commitment = quantizing_error(e, q.array, codebook.metric, squared)
             loss = reconstructed_quantized + quantizing + self.beta * commitment
             report['reconstructed_quantized'] = reconstructed_quantized
             report['commitment'] = commitment
             with chainer.no_backprop_mode():
-                reconstruction = F.mean_squared_error(net.sae.decode(e), xn)
+                reconstruction = F.mean_squared_error(net.autoencoder.decode(e), xn)
         report.update({'loss': loss, 'reconstruction': reconstruction})
         chainer.report(report, self)
         return loss

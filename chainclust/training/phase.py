@@ -1,17 +1,8 @@
-"""One training phase as a Chainer Trainer that resumes and records itself."""
-import functools
-import os
-
+"""A training phase: the parts of one resumable Chainer Trainer run."""
 import chainer
-from chainer import serializers
 from chainer import training
-from chainer.training import extensions
-import numpy
 
-from chainclust.io import atomic_path, load_npz
-from chainclust.training.augment import augmenting_converter
-
-DONE_FILE = 'done.npz'
+ORDERS = ('shuffle', 'drop_last')
 
 
 class DropLastOrderSampler(chainer.iterators.OrderSampler):
@@ -30,91 +21,88 @@ class DropLastOrderSampler(chainer.iterators.OrderSampler):
         return self.random_state.permutation(self.n_samples)[:self.length]
 
 
-def run_phase(loss, dataset, out, stop_trigger, optimizer, batch_size,
-              device, seed=None, extra_extensions=(), log_trigger=(1, 'epoch'),
-              snapshot_trigger=(1, 'epoch'), report_keys=('main/loss',),
-              plots=(('loss.png', ('main/loss',)),), progress_length=None,
-              drop_last=False, transform=None, verbose=False):
-    """Train ``loss`` on ``dataset`` in folder ``out``; skip if already done.
+def standard_updater(iterator, optimizer, converter, device):
+    """The default updater: one optimizer step per batch."""
+    return training.updaters.StandardUpdater(iterator, optimizer, converter=converter,
+                                             device=device)
 
-    Writes ``out/log`` (LogReport), the PNG plots, ``out/snapshot`` (resumed
-    automatically after an interruption, read without unpickling) and finally ``out/done.npz``, the
-    trained parameters. When ``done.npz`` exists the parameters are loaded and
-    no training happens.
+
+class Phase(object):
+    """One stage of training, described by its parts; run by a :class:`TrainingRun`.
 
     Args:
+        name (str): the phase's folder inside the run's folder, e.g.
+            ``'pretrain/layer0'``.
         loss (chainer.Chain): returns a scalar loss and reports under ``main/``.
-        dataset: a Chainer dataset of arrays or tuples of arrays.
-        out (str): the phase folder.
-        stop_trigger: a trigger or ``(length, unit)``.
-        optimizer (chainer.Optimizer): not yet set up.
+        dataset: a Chainer dataset (an array, or a ``TupleDataset``).
+        optimizer: a :class:`chainer.Optimizer` that is not set up yet (it is set
+            up on ``loss``), or a dict of optimizers already set up on their
+            targets (for an updater with several).
+        stop_trigger: a trigger or ``(length, unit)``; a length of 0 trains nothing.
         batch_size (int): minibatch size.
-        device: Chainer device the loss lives on.
-        seed (int or None): seeds the shuffling order.
-        extra_extensions: ``(extension, kwargs)`` pairs added to the trainer.
-        report_keys: observation keys printed when ``verbose``.
+        params (dict): the hyper-parameters that shape this phase beyond those of
+            the phases before it; with them and the data they form the phase's
+            key, and a finished phase is reused only if its key matches.
+        order (str): ``'shuffle'`` (a new permutation each epoch) or
+            ``'drop_last'`` (full batches only, see :class:`DropLastOrderSampler`).
+        converter: a Chainer converter from a list of examples to arrays on the
+            device (``concat_examples`` by default); e.g. one that augments, or
+            one that returns two augmented views of each batch.
+        updater: callable ``(iterator, optimizer, converter, device)`` returning
+            a :class:`chainer.training.Updater` (:func:`standard_updater`).
+        extensions: ``(extension, kwargs)`` pairs added to the trainer.
+        random_states (dict): name -> RandomState drawn from during the phase
+            (augmentation, dropout masks); their states travel in snapshots.
+        log_trigger: LogReport/PlotReport/PrintReport interval.
+        snapshot_trigger: how often a resumable snapshot is written.
+        report_keys: observation keys printed when the run is verbose.
         plots: ``(file_name, keys)`` pairs for PlotReport.
         progress_length: ``(length, unit)`` for the progress bar when the stop
             trigger does not say it.
-        drop_last (bool): epochs of full batches only (see DropLastOrderSampler).
-        transform: callable applied to each batch's samples on the CPU before
-            the update, e.g. an :class:`~chainclust.training.augment.ImageAugmenter`.
-        verbose (bool): add PrintReport and ProgressBar.
-
-    Returns:
-        bool: ``True`` if the phase trained now, ``False`` if it was done.
     """
-    done = os.path.join(out, DONE_FILE)
-    if os.path.exists(done):
-        load_npz(done, loss)
-        return False
-    os.makedirs(out, exist_ok=True)
-    if isinstance(stop_trigger, tuple) and stop_trigger[0] == 0:  # nothing to train
-        with atomic_path(done) as tmp:
-            serializers.save_npz(tmp, loss)
-        return True
-    optimizer.setup(loss)
-    rng = numpy.random.RandomState(seed)
-    if drop_last:
-        if len(dataset) < batch_size:
+
+    def __init__(self, name, loss, dataset, optimizer, stop_trigger, batch_size,
+                 params=None, order='shuffle', converter=None, updater=standard_updater,
+                 extensions=(), random_states=None, log_trigger=(1, 'epoch'),
+                 snapshot_trigger=(1, 'epoch'), report_keys=('main/loss',),
+                 plots=(('loss.png', ('main/loss',)),), progress_length=None):
+        if order not in ORDERS:
+            raise ValueError('order must be one of %s, got %r' % (ORDERS, order))
+        if int(batch_size) < 1:
+            raise ValueError('batch_size must be >= 1, got %r' % (batch_size,))
+        if order == 'drop_last' and len(dataset) < batch_size:
             raise ValueError('batch_size=%d is more than the %d samples'
                              % (batch_size, len(dataset)))
-        order = DropLastOrderSampler(len(dataset), batch_size, rng)
-    else:
-        order = chainer.iterators.ShuffleOrderSampler(rng)
-    iterator = chainer.iterators.SerialIterator(
-        dataset, batch_size, repeat=True, order_sampler=order)
-    converter = (chainer.dataset.concat_examples if transform is None
-                 else augmenting_converter(transform))
-    updater = training.updaters.StandardUpdater(iterator, optimizer, converter=converter,
-                                                device=device)
-    trainer = training.Trainer(updater, stop_trigger, out=out)
-    for extension, kwargs in extra_extensions:
-        trainer.extend(extension, **kwargs)
-    trainer.extend(extensions.LogReport(trigger=log_trigger))
-    x_key = log_trigger[1]
-    for file_name, keys in plots:
-        if extensions.PlotReport.available():
-            trainer.extend(extensions.PlotReport(
-                list(keys), x_key, trigger=log_trigger, file_name=file_name))
-    # Uncompressed: zlib on the parameters and Adam's moments every epoch
-    # would cost about as much as the epoch itself.
-    trainer.extend(extensions.snapshot(
-        filename='snapshot',
-        savefun=functools.partial(serializers.save_npz, compression=False)),
-        trigger=snapshot_trigger)
-    if verbose:
-        trainer.extend(extensions.PrintReport(
-            ['epoch', 'iteration'] + list(report_keys) + ['elapsed_time']),
-            trigger=log_trigger)
-        trainer.extend(extensions.ProgressBar(
-            training_length=progress_length, update_interval=10))
-    snapshot = os.path.join(out, 'snapshot')
-    if os.path.exists(snapshot):  # resume an interrupted run
-        load_npz(snapshot, trainer)
-    trainer.run()
-    with atomic_path(done) as tmp:
-        serializers.save_npz(tmp, loss)
-    if os.path.exists(snapshot):
-        os.remove(snapshot)
-    return True
+        self.name, self.loss, self.dataset = name, loss, dataset
+        self.optimizer, self.stop_trigger = optimizer, stop_trigger
+        self.batch_size = int(batch_size)
+        self.params = dict(params or {})
+        self.order = order
+        self.converter = converter or chainer.dataset.concat_examples
+        self.updater = updater
+        self.extensions = list(extensions)
+        self.random_states = dict(random_states or {})
+        self.log_trigger, self.snapshot_trigger = log_trigger, snapshot_trigger
+        self.report_keys, self.plots = list(report_keys), list(plots)
+        self.progress_length = progress_length
+
+    @property
+    def trains_nothing(self):
+        return isinstance(self.stop_trigger, tuple) and self.stop_trigger[0] == 0
+
+    def make_iterator(self, random_state):
+        """A repeating iterator over the dataset, shuffled by ``random_state``."""
+        if self.order == 'drop_last':
+            order = DropLastOrderSampler(len(self.dataset), self.batch_size, random_state)
+        else:
+            order = chainer.iterators.ShuffleOrderSampler(random_state)
+        return chainer.iterators.SerialIterator(
+            self.dataset, self.batch_size, repeat=True, order_sampler=order)
+
+    def setup_optimizers(self):
+        """Set up the optimizer on the loss (unless given as a dict); return them."""
+        if isinstance(self.optimizer, dict):
+            return self.optimizer
+        if getattr(self.optimizer, 'target', None) is None:
+            self.optimizer.setup(self.loss)
+        return {'main': self.optimizer}

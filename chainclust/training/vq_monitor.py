@@ -111,10 +111,11 @@ class VQMonitor(extension.Extension):
         net = self._net
 
         def forward(x):
-            xn = net.normalize(x)
-            e = net.sae.encode(xn)
+            xn = net.preprocess(x)
+            e = net.encode(xn)
             q, _ = net.codebook(e)
-            return chainer.functions.concat((xn, net.sae.decode(e), net.sae.decode(q)))
+            return chainer.functions.concat(
+                (xn, net.autoencoder.decode(e), net.autoencoder.decode(q)))
         out = batched_forward(forward, self._sample, device=self._device)
         return numpy.split(out, 3, axis=1)
 

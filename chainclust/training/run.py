@@ -1,0 +1,259 @@
+"""A training run: a locked result folder in which phases train, resume and are reused.
+
+Each phase has a folder holding ``key.json`` (the data fingerprint and every
+parameter that shaped the phase and the phases before it), ``log``, PNG
+plots, a ``snapshot`` while it runs and ``done.npz`` when it has finished.
+
+* A finished phase is reused only if its key matches; otherwise the run stops
+  with a :class:`~chainclust.errors.ResumeError` naming the folder and the
+  differing parameters (``resume='never'`` trains every phase again).
+* An interrupted phase resumes from its snapshot, which carries the model,
+  the optimizer, the iterator and every RandomState the phase draws from, so
+  a run killed at any point ends, once resumed, exactly as an uninterrupted one.
+* A lock file keeps a second process from training into the same folder.
+"""
+import functools
+import glob
+import json
+import os
+import shutil
+import sys
+
+import chainer
+from chainer import serializers
+from chainer import training
+from chainer.training import extensions
+
+from chainclust.errors import ResumeError, RunLockedError
+from chainclust.io import atomic_path, load_npz, write_json
+from chainclust.training.random_states import random_stream, RandomStateSnapshot
+
+KEY_FILE = 'key.json'
+DONE_FILE = 'done.npz'
+SNAPSHOT_FILE = 'snapshot'
+LOCK_FILE = '.chainclust.lock'
+RESUME_MODES = ('auto', 'never')
+FORCE_HINT = "train it again with --force (resume='never') or choose another --out"
+
+
+def jsonable(value):
+    """``value`` as JSON would give it back (tuples become lists, NumPy scalars numbers)."""
+    def default(obj):
+        if hasattr(obj, 'item'):
+            return obj.item()
+        raise TypeError('%r is not JSON-serialisable' % (obj,))
+    return json.loads(json.dumps(value, default=default))
+
+
+class _FolderLock(object):
+    """An exclusive advisory lock on ``folder/.chainclust.lock``.
+
+    The operating system releases it when the process ends, however it ends
+    (SIGKILL included), so a killed run never leaves a stale lock.
+    """
+
+    def __init__(self, folder):
+        self.folder, self.path, self._fd = folder, os.path.join(folder, LOCK_FILE), None
+
+    def acquire(self):
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks
+            return
+        os.makedirs(self.folder, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            owner = os.read(fd, 32).decode(errors='replace').strip() or 'unknown'
+            os.close(fd)
+            raise RunLockedError('%s is in use: another chainclust process (pid %s) is '
+                                 'training into it; wait for it or choose another --out'
+                                 % (self.folder, owner))
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self):
+        if self._fd is not None:
+            import fcntl
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class _Discard(object):
+    """A text stream that drops what it is given."""
+
+    def write(self, text):
+        pass
+
+    def flush(self):
+        pass
+
+
+class _SilentProgressBar(extensions.ProgressBar):
+    """ProgressBar's place in a quiet run (Chainer 7's ProgressBar ignores ``out``)."""
+
+    def __call__(self, trainer):
+        pass
+
+    def finalize(self):
+        pass
+
+
+def _describe_difference(stored, key):
+    """A short text naming the parameters in which two phase keys differ."""
+    old, new = stored.get('params', {}), key['params']
+    parts = []
+    for name in sorted(set(old) | set(new)):
+        if old.get(name, '<unset>') == new.get(name, '<unset>'):
+            continue
+        if name == 'data':
+            parts.append('other data (fingerprint %s there, %s now)'
+                         % (old.get(name), new.get(name)))
+        else:
+            parts.append('%s=%s there, %s now' % (name, json.dumps(old.get(name, '<unset>')),
+                                                  json.dumps(new.get(name, '<unset>'))))
+    return '; '.join(parts) or 'another phase'
+
+
+class TrainingRun(object):
+    """Where and how an estimator's phases run. Use it as a context manager.
+
+    Args:
+        out (str): the result folder.
+        device: the Chainer device every phase trains on.
+        seed (int): seeds every random stream of the run (:meth:`random_state`).
+        key (dict): what shapes every phase: the data fingerprint under
+            ``'data'`` and the parameters common to all phases.
+        resume (str): ``'auto'`` reuses finished phases and resumes interrupted
+            ones when their keys match, and refuses when they do not;
+            ``'never'`` trains every phase from the start.
+        verbose (bool): print progress (PrintReport and ProgressBar).
+    """
+
+    def __init__(self, out, device, seed, key, resume='auto', verbose=False):
+        if resume not in RESUME_MODES:
+            raise ValueError('resume must be one of %s, got %r' % (RESUME_MODES, resume))
+        self.out, self.device, self.seed = out, device, int(seed)
+        self.resume, self.verbose = resume, verbose
+        self._params = jsonable(key)
+        self._lock = _FolderLock(out)
+        self.writes = True  # every process writes today; with a communicator, rank 0 only
+
+    def __enter__(self):
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._lock.release()
+
+    def random_state(self, name):
+        """The RandomState of stream ``name``: the same for the same seed and name."""
+        return random_stream(self.seed, name)
+
+    def folder(self, phase_name):
+        return os.path.join(self.out, phase_name)
+
+    # -- running a phase ----------------------------------------------------
+    def run(self, phase):
+        """Train ``phase``, resume it, or load it if it has finished.
+
+        Returns:
+            bool: ``True`` if the phase trained now, ``False`` if it was loaded.
+
+        Raises:
+            ResumeError: the folder holds results of other data or settings.
+        """
+        folder = self.folder(phase.name)
+        self._params.update(jsonable(phase.params))
+        key = {'phase': phase.name, 'params': dict(self._params)}
+        if self.resume == 'never':
+            self._clear(folder)
+        else:
+            self._check_key(folder, key)
+        done = os.path.join(folder, DONE_FILE)
+        snapshot = os.path.join(folder, SNAPSHOT_FILE)
+        if os.path.exists(done):
+            load_npz(done, phase.loss)
+            if os.path.exists(snapshot):  # left by a kill between the two writes
+                os.remove(snapshot)
+            return False
+        os.makedirs(folder, exist_ok=True)
+        for stale in glob.glob(os.path.join(folder, 'tmp' + SNAPSHOT_FILE + '*')):
+            shutil.rmtree(stale, ignore_errors=True)  # a snapshot write that was killed
+        write_json(os.path.join(folder, KEY_FILE), key)
+        if not phase.trains_nothing:
+            trainer = self._trainer(phase, folder)
+            if os.path.exists(snapshot):
+                load_npz(snapshot, trainer)
+            trainer.run()
+        with atomic_path(done) as tmp:
+            serializers.save_npz(tmp, phase.loss)
+        if os.path.exists(snapshot):
+            os.remove(snapshot)
+        return True
+
+    def _check_key(self, folder, key):
+        path = os.path.join(folder, KEY_FILE)
+        has_results = any(os.path.exists(os.path.join(folder, name))
+                          for name in (DONE_FILE, SNAPSHOT_FILE))
+        if not has_results:
+            return  # nothing to reuse; the key is (re)written
+        if not os.path.exists(path):
+            raise ResumeError('%s holds training results without %s (an older chainclust '
+                              'wrote them), so what they were trained with is unknown; %s'
+                              % (folder, KEY_FILE, FORCE_HINT))
+        try:
+            with open(path) as f:
+                stored = json.load(f)
+        except (ValueError, UnicodeDecodeError):
+            raise ResumeError('%s is corrupt; %s' % (path, FORCE_HINT))
+        if not isinstance(stored, dict) or stored != key:
+            stored = stored if isinstance(stored, dict) else {}
+            raise ResumeError('%s was trained with %s; %s'
+                              % (folder, _describe_difference(stored, key), FORCE_HINT))
+
+    @staticmethod
+    def _clear(folder):
+        """Remove a phase folder of ours (it holds a key, a snapshot or results)."""
+        if any(os.path.exists(os.path.join(folder, name))
+               for name in (KEY_FILE, DONE_FILE, SNAPSHOT_FILE)):
+            shutil.rmtree(folder)
+
+    def _trainer(self, phase, folder):
+        optimizers = phase.setup_optimizers()
+        order_state = self.random_state(phase.name + '/order')
+        iterator = phase.make_iterator(order_state)
+        updater = phase.updater(iterator, optimizers if len(optimizers) > 1
+                                else optimizers['main'], phase.converter, self.device)
+        trainer = training.Trainer(updater, phase.stop_trigger, out=folder)
+        for extension, kwargs in phase.extensions:
+            trainer.extend(extension, **kwargs)
+        states = dict(phase.random_states, order=order_state)
+        trainer.extend(RandomStateSnapshot(states), name='random_states')
+        if not self.writes:
+            return trainer
+        trainer.extend(extensions.LogReport(trigger=phase.log_trigger))
+        if extensions.PlotReport.available():
+            for file_name, keys in phase.plots:
+                trainer.extend(extensions.PlotReport(
+                    list(keys), phase.log_trigger[1], trigger=phase.log_trigger,
+                    file_name=file_name))
+        # Uncompressed: zlib on the parameters and Adam's moments every epoch
+        # would cost about as much as the epoch itself.
+        trainer.extend(extensions.snapshot(
+            filename=SNAPSHOT_FILE,
+            savefun=functools.partial(serializers.save_npz, compression=False)),
+            trigger=phase.snapshot_trigger)
+        # Added quiet or not (writing to nowhere), so that a snapshot has the
+        # same contents whatever the verbosity of the run that resumes it.
+        stream = sys.stdout if self.verbose else _Discard()
+        trainer.extend(extensions.PrintReport(
+            ['epoch', 'iteration'] + phase.report_keys + ['elapsed_time'],
+            log_report='LogReport', out=stream), trigger=phase.log_trigger)
+        progress = extensions.ProgressBar if self.verbose else _SilentProgressBar
+        trainer.extend(progress(training_length=phase.progress_length, update_interval=10),
+                       name='ProgressBar')
+        return trainer
