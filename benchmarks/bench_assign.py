@@ -86,7 +86,7 @@ def matmul_limit(sizes=(1024, 2048, 3072, 4096)):
 
 def encoder_flops(model):
     """Multiply-adds x 2 per row of the encoder and the Student's t head."""
-    sizes = model.net_.sae.sizes
+    sizes = model.net_.autoencoder.sizes
     flops = sum(2 * a * b for a, b in zip(sizes, sizes[1:]))
     return flops + 2 * sizes[-1] * model.n_clusters * 2
 

@@ -49,8 +49,8 @@ def run(data, root, name, pretrain_dir, **params):
     start = time.perf_counter()
     model = VQAE(out=out, **params).fit(data.x, data.y)
     result = {'name': name, 'seconds': time.perf_counter() - start,
-              'n_codes': model.n_codes, 'metric': model.metric,
-              'used': int(model.n_codes - model.dead_codes_),
+              'n_codes': model.n_clusters, 'metric': model.metric,
+              'used': int(model.n_clusters - model.dead_codes_),
               'init_codebook': model.init_codebook_stats_, 'metrics': model.metrics_}
     result.update(final_errors(out))
     records = os.path.join(out, 'train', 'records')
@@ -71,7 +71,7 @@ def main():
     # The shared pretrained autoencoder: a VQ-AE run with no VQ epochs.
     pretrain_run = os.path.join(args.out, 'pretrained-autoencoder')
     shutil.rmtree(pretrain_run, ignore_errors=True)
-    base = VQAE(n_codes=10, out=pretrain_run, **dict(common, epochs=0)).fit(data.x)
+    base = VQAE(n_clusters=10, out=pretrain_run, **dict(common, epochs=0)).fit(data.x)
     pretrain_dir = os.path.join(pretrain_run, 'pretrain')
     embeddings = base.transform(data.x)
     results = {'settings': {k: v for k, v in common.items()},
@@ -81,7 +81,7 @@ def main():
     for init in ('untrained', 'pretrained'):
         draws = []
         for seed in (0, 1, 2):
-            model = VQAE(n_codes=32, init=init, **dict(common, epochs=0, random_state=seed,
+            model = VQAE(n_clusters=32, init=init, **dict(common, epochs=0, random_state=seed,
                                                        pretrain_epochs=0 if init ==
                                                        'untrained' else args.pretrain_epochs))
             if init == 'pretrained':
@@ -92,19 +92,19 @@ def main():
             model.fit(data.x)
             draws.append(model.init_codebook_stats_)
         _, result = run(data, args.out, 'exp1-%s-euclidean-32' % init, pretrain_dir,
-                        n_codes=32, init=init, metric='euclidean', **common)
+                        n_clusters=32, init=init, metric='euclidean', **common)
         result['init_draws'] = draws
         results['experiment1'].append(result)
 
     # 2. cosine, pretrained, growing codebooks
     for n in (8, 32, 128, 512, 2048, 8192):
-        _, result = run(data, args.out, 'exp2-cosine-%d' % n, pretrain_dir, n_codes=n,
+        _, result = run(data, args.out, 'exp2-cosine-%d' % n, pretrain_dir, n_clusters=n,
                         metric='cosine', **common)
         results['experiment2'].append(result)
 
     # 3. Euclidean against cosine (cosine runs shared with experiment 2)
     for n in (32, 128, 512):
-        _, result = run(data, args.out, 'exp3-euclidean-%d' % n, pretrain_dir, n_codes=n,
+        _, result = run(data, args.out, 'exp3-euclidean-%d' % n, pretrain_dir, n_clusters=n,
                         metric='euclidean', **common)
         cosine = next(r for r in results['experiment2'] if r['n_codes'] == n)
         results['experiment3'].append({'n_codes': n, 'euclidean': result, 'cosine': cosine})
@@ -116,7 +116,7 @@ def main():
                'ae_kmeans': metrics.evaluate(data.y, kmeans.labels_.astype(numpy.int64))}
         for metric in ('euclidean', 'cosine'):
             _, result = run(data, args.out, 'acc-%s-%d' % (metric, n), pretrain_dir,
-                            n_codes=n, metric=metric, **common)
+                            n_clusters=n, metric=metric, **common)
             row[metric] = result
         results['clustering'].append(row)
 

@@ -8,7 +8,7 @@ import pytest
 from chainclust import __version__
 from chainclust.cli import main
 
-TINY = ['--hidden', '16,16,32', '--embedding-dim', '4', '--pretrain-epochs', '1',
+TINY = ['--hidden-dims', '16,16,32', '--embedding-dim', '4', '--pretrain-epochs', '1',
         '--finetune-epochs', '2', '--batch-size', '64', '--update-interval', '10',
         '--max-iter', '30', '--quiet']
 
@@ -86,8 +86,8 @@ def test_clear_errors(tmp_path):
         (['train', 'dec', '--data', tmp_path / 'none.npy', '--out', tmp_path / 'o'],
          'no such file'),
         (['evaluate', tmp_path], 'not a chainclust result folder'),
-        (['train', 'dec', '--data', 'digits', '--hidden', 'a,b', '--out', tmp_path / 'o'],
-         'comma-separated integers'),
+        (['train', 'dec', '--data', 'digits', '--hidden-dims', 'a,b', '--out', tmp_path / 'o'],
+         'comma-separated positive integers expected'),
         (['train', 'dec', '--data', 'digits', '--clusters', 5000, '--out', tmp_path / 'o']
          + TINY, 'more than'),
     ]

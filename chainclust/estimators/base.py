@@ -219,21 +219,20 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
                             % (x_shape[1], type(self).__name__, shape[0]))
         return check_samples(x, name='X', sample_shape=shape)
 
-    def _forward(self, X, fn):
-        """Validate ``X`` and apply ``fn`` in batches (NumPy in, NumPy out)."""
-        return batched_forward(fn, self._check_input(X), device=get_device(self.device))
-
     def transform(self, X):
         """Embeddings ``(N, d)`` of samples ``X`` ``(N, ...)``."""
-        return self._forward(X, self.net_.embed)
+        x = self._check_input(X)
+        return batched_forward(self.net_.embed, x, device=get_device(self.device))
 
     def cluster_scores(self, X):
         """The network's score ``(N, K)``: probabilities or distances (``net_.score``)."""
-        return self._forward(X, self.net_)
+        x = self._check_input(X)
+        return batched_forward(self.net_, x, device=get_device(self.device))
 
     def predict(self, X):
         """Cluster labels ``(N,)`` int64 of samples ``X``."""
-        return self.net_.labels_from(self.cluster_scores(X))
+        scores = self.cluster_scores(X)
+        return self.net_.labels_from(scores)
 
     def normalization_info(self):
         """How raw inputs are normalised (JSON-serialisable), for the metadata."""

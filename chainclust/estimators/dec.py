@@ -131,9 +131,10 @@ class DEC(ClusteringEstimator):
             return self.augment
         return 'affine' if is_image_shape(self.input_shape_) else 'none'
 
-    def _autoencoder_phase(self, run, name, loss, data, epochs, augment, params):
+    def _autoencoder_phase(self, run, name, loss, data, epochs, augment, params,
+                           states=None):
         """Adam on the (optionally augmented) autoencoder input."""
-        states, converter = {}, None
+        states, converter = dict(states or {}), None
         if augment:
             states['augment'] = run.random_state(name + '/augment')
             converter = augmenting_converter(ImageAugmenter(self.input_shape_,
@@ -160,7 +161,8 @@ class DEC(ClusteringEstimator):
             masks = run.random_state(name + '/dropout')
             self._autoencoder_phase(run, name, DenoisingLayerLoss(autoencoder, i, self.dropout,
                                                                   masks),
-                                    h, self.pretrain_epochs, augment and i == 0, shared)
+                                    h, self.pretrain_epochs, augment and i == 0, shared,
+                                    states={'dropout': masks})
         self._autoencoder_phase(run, 'finetune', ReconstructionLoss(autoencoder), xn,
                                 self.finetune_epochs, augment,
                                 dict(shared, finetune_epochs=self.finetune_epochs))

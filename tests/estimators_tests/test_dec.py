@@ -67,7 +67,7 @@ def test_kl_falls_for_a_fixed_target(digits):
     # (An untrained encoder embeds close to 0, so q ~ p and the loss is small;
     # hence the large step.)
     numpy.random.seed(0)
-    net = DECNet(64, (32,), 5, 4)
+    net = DECNet((64,), (32,), 5, 4)
     net.normalize.fit(digits.x)
     x = digits.x.astype(numpy.float32)
     net.clustering.set_centers(net.embed(x[:4]).array)
@@ -134,7 +134,7 @@ def test_predict_bad_input(fitted, x, message):
     ({'tol': -0.1}, 'tol'),
     ({'n_clusters': 1000}, 'more than'),
     ({'alpha': 0}, 'alpha'),
-    ({'augment': 'flip'}, 'augment must be one of'),
+    ({'augment': 'flip'}, "'augment' parameter of DEC must be a str among"),
 ])
 def test_bad_parameters(digits, params, message):
     with pytest.raises(ValueError, match=message):

@@ -10,7 +10,7 @@ from chainclust import datasets, VQAE
 from chainclust.cli import main
 from chainclust.errors import DataError
 
-TINY = dict(n_codes=8, hidden_dims=(32, 16), code_dim=6, pretrain_epochs=3, epochs=6,
+TINY = dict(n_clusters=8, hidden_dims=(32, 16), code_dim=6, pretrain_epochs=3, epochs=6,
             batch_size=100, monitor_interval=3, random_state=0)
 
 
@@ -116,7 +116,7 @@ def test_reproducible(digits):
 
 @pytest.mark.parametrize('params,message', [
     ({'metric': 'l1'}, 'metric'), ({'variant': 'x'}, 'variant'), ({'init': 'x'}, 'init'),
-    ({'n_codes': 0}, 'n_codes'), ({'batch_size': 10000}, 'batch_size'),
+    ({'n_clusters': 0}, 'n_clusters'), ({'batch_size': 10000}, 'batch_size'),
 ])
 def test_bad_parameters(digits, params, message):
     with pytest.raises(ValueError, match=message):
@@ -132,7 +132,7 @@ def test_cli(tmp_path):
     out = str(tmp_path / 'r')
     result = CliRunner().invoke(main, [
         'train', 'vqae', '--data', 'digits', '--limit', '300', '--codes', '6', '--metric',
-        'cosine', '--hidden', '16,8', '--code-dim', '4', '--pretrain-epochs', '1',
+        'cosine', '--hidden-dims', '16,8', '--code-dim', '4', '--pretrain-epochs', '1',
         '--epochs', '2', '--batch-size', '100', '--out', out, '--quiet'])
     assert result.exit_code == 0, result.output
     assert 'VQAE:' in result.output and 'codes used:' in result.output

@@ -96,7 +96,7 @@ def test_cli_train_export_assign_round_trip(tmp_path):
     runner = CliRunner()
     out = str(tmp_path / 'result')
     args = ['train', 'dec', '--data', 'digits', '--limit', '300', '--clusters', '5',
-            '--out', out, '--hidden', '16,16,32', '--embedding-dim', '4',
+            '--out', out, '--hidden-dims', '16,16,32', '--embedding-dim', '4',
             '--pretrain-epochs', '1', '--finetune-epochs', '2', '--batch-size', '64',
             '--update-interval', '10', '--max-iter', '20', '--quiet']
     assert runner.invoke(main, args).exit_code == 0

@@ -10,7 +10,7 @@ from chainclust_runtime import Assigner
 @pytest.mark.parametrize('metric', ['euclidean', 'cosine'])
 def test_vqae_parity(metric, tmp_path):
     data = datasets.load('digits').subset(400, random_state=2)
-    model = VQAE(n_codes=12, metric=metric, hidden_dims=(32, 16), code_dim=6,
+    model = VQAE(n_clusters=12, metric=metric, hidden_dims=(32, 16), code_dim=6,
                  pretrain_epochs=2, epochs=3, batch_size=100, random_state=0).fit(data.x)
     path = str(tmp_path / 'vqae.onnx')
     export_onnx(model, path)

@@ -3,7 +3,8 @@ import numpy
 import pytest
 from scipy import ndimage
 
-from chainclust.training import run_phase
+from chainclust.training import Phase, TrainingRun
+from chainclust.training.augment import augmenting_converter
 from chainclust.training.augment import ImageAugmenter, augmenting_converter
 from chainclust.training.augment import is_image_shape, random_affine
 
@@ -106,12 +107,12 @@ class _Recorder(chainer.Chain):
         return loss
 
 
-def test_run_phase_trains_on_transformed_batches(tmp_path):
+def test_phase_trains_on_converted_batches(tmp_path):
     data = numpy.ones((8, 2), dtype=numpy.float32)
     loss = _Recorder()
-    run_phase(loss, data, str(tmp_path), (1, 'epoch'), chainer.optimizers.SGD(0.1),
-              batch_size=4, device=chainer.get_device('@numpy'), seed=0,
-              transform=lambda x: 3 * x, plots=())
+    with TrainingRun(str(tmp_path), chainer.get_device('@numpy'), 0, {'data': 'x'}) as run:
+        run.run(Phase('p', loss, data, chainer.optimizers.SGD(0.1), (1, 'epoch'), 4,
+                      converter=augmenting_converter(lambda x: 3 * x), plots=()))
     assert len(loss.seen) == 2
     for batch in loss.seen:
         numpy.testing.assert_array_equal(batch, 3 * numpy.ones((4, 2)))

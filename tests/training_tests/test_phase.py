@@ -6,7 +6,7 @@ import numpy
 import pytest
 
 from chainclust.links import MLP
-from chainclust.training import LabelChangeTrigger, run_phase, target_distribution
+from chainclust.training import LabelChangeTrigger, Phase, target_distribution, TrainingRun
 from chainclust.training import TargetDistributionUpdate
 
 
@@ -37,31 +37,39 @@ def _data():
     return numpy.random.RandomState(0).rand(64, 4).astype(numpy.float32)
 
 
+def _run(out, seed=0, key=None, resume='auto'):
+    return TrainingRun(out, chainer.get_device('@numpy'), seed, key or {'data': 'x'}, resume)
+
+
+def _phase(loss, epochs, **kwargs):
+    return Phase('phase', loss, _data(), chainer.optimizers.Adam(), (epochs, 'epoch'), 16,
+                 **kwargs)
+
+
 def test_interrupted_phase_resumes_from_snapshot(tmp_path):
-    out = str(tmp_path / 'phase')
-    numpy.random.seed(0)
+    out = str(tmp_path)
     with pytest.raises(KeyboardInterrupt):
-        run_phase(_Loss(), _data(), out, (6, 'epoch'), chainer.optimizers.Adam(), 16,
-                  '@numpy', seed=0, extra_extensions=[(_Interrupt(10), {})])
-    assert os.path.exists(os.path.join(out, 'snapshot'))  # epoch 2 = iteration 8
-    assert not os.path.exists(os.path.join(out, 'done.npz'))
-    assert run_phase(_Loss(), _data(), out, (6, 'epoch'), chainer.optimizers.Adam(), 16,
-                     '@numpy', seed=0) is True
-    with open(os.path.join(out, 'log')) as f:
+        with _run(out) as run:
+            run.run(_phase(_Loss(), 6, extensions=[(_Interrupt(10), {})]))
+    phase = os.path.join(out, 'phase')
+    assert os.path.exists(os.path.join(phase, 'snapshot'))  # epoch 2 = iteration 8
+    assert not os.path.exists(os.path.join(phase, 'done.npz'))
+    with _run(out) as run:
+        assert run.run(_phase(_Loss(), 6)) is True
+    with open(os.path.join(phase, 'log')) as f:
         epochs = [r['epoch'] for r in json.load(f)]
     assert epochs == [1, 2, 3, 4, 5, 6]  # the log continued from the snapshot
-    assert os.path.exists(os.path.join(out, 'done.npz'))
-    assert not os.path.exists(os.path.join(out, 'snapshot'))
+    assert os.path.exists(os.path.join(phase, 'done.npz'))
+    assert not os.path.exists(os.path.join(phase, 'snapshot'))
 
 
 def test_finished_phase_is_loaded_not_retrained(tmp_path):
-    out = str(tmp_path / 'phase')
     first = _Loss()
-    run_phase(first, _data(), out, (2, 'epoch'), chainer.optimizers.Adam(), 16,
-              '@numpy', seed=0)
+    with _run(str(tmp_path)) as run:
+        run.run(_phase(first, 2))
     second = _Loss()
-    assert run_phase(second, _data(), out, (2, 'epoch'), chainer.optimizers.Adam(), 16,
-                     '@numpy', seed=0) is False
+    with _run(str(tmp_path)) as run:
+        assert run.run(_phase(second, 2)) is False
     numpy.testing.assert_array_equal(first.mlp[0].W.array, second.mlp[0].W.array)
 
 
@@ -74,10 +82,10 @@ def test_drop_last_epochs_hold_whole_batches_only(tmp_path):
     assert iterator.epoch == 3  # two batches per epoch: the remainder of 2 is dropped
     for first, second in ((0, 1), (2, 3), (4, 5)):
         assert len(set(batches[first]) | set(batches[second])) == 8  # no repeats within
-    log = str(tmp_path / 'p')
-    run_phase(_Loss(), _data(), log, (2, 'epoch'), chainer.optimizers.Adam(), 24,
-              '@numpy', seed=0, log_trigger=(1, 'iteration'), drop_last=True)
-    with open(os.path.join(log, 'log')) as f:
+    with _run(str(tmp_path)) as run:
+        run.run(Phase('p', _Loss(), _data(), chainer.optimizers.Adam(), (2, 'epoch'), 24,
+                      order='drop_last', log_trigger=(1, 'iteration')))
+    with open(os.path.join(str(tmp_path), 'p', 'log')) as f:
         assert len(json.load(f)) == 2 * (64 // 24)
 
 
