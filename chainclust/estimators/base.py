@@ -20,6 +20,7 @@ from chainer import serializers
 import numpy
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from chainclust import metrics
@@ -150,10 +151,12 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         x, y, origin = self._unpack(X, y)
-        x = check_samples(x, name='X')
+        x = as_samples(x)
         if len(x) < 2:
             raise DataError('X has 1 sample; clustering needs at least 2 samples')
         if y is not None:
+            if type_of_target(y) == 'unknown':
+                raise DataError('Unknown label type: y must be integer class labels (N,)')
             y = check_labels(y, len(x), name='y')
         device = get_device(self.device)
         self.n_features_in_ = int(numpy.prod(x.shape[1:]))
@@ -212,12 +215,7 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
     def _check_input(self, X):
         self._check_fitted()
         x, _, _ = self._unpack(X, None)
-        shape = tuple(self.input_shape_)
-        x_shape = tuple(numpy.shape(x))
-        if len(shape) == 1 and len(x_shape) == 2 and x_shape[1] != shape[0]:
-            raise DataError('X has %d features, but %s is expecting %d features as input'
-                            % (x_shape[1], type(self).__name__, shape[0]))
-        return check_samples(x, name='X', sample_shape=shape)
+        return as_samples(x, self.input_shape_, type(self).__name__)
 
     def transform(self, X):
         """Embeddings ``(N, d)`` of samples ``X`` ``(N, ...)``."""
@@ -294,6 +292,40 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         net.to_device(get_device(self.device))
         self.net_ = net
         return self
+
+
+def as_samples(X, sample_shape=None, owner=None):
+    """``X`` as a validated NumPy sample array, or an error that says what is wrong.
+
+    Adds to :func:`chainclust.datasets.check_samples` what users of the Python
+    API can pass: sparse matrices, object arrays, array-likes, complex numbers,
+    a single flat sample. The messages follow scikit-learn's wording.
+    """
+    import scipy.sparse
+    if scipy.sparse.issparse(X):
+        raise DataError('X is a sparse matrix; sparse input is not supported, '
+                        'pass a dense array (X.toarray())')
+    x = numpy.asarray(X)
+    if x.dtype == object:
+        try:
+            x = x.astype(numpy.float64)
+        except (TypeError, ValueError) as e:
+            raise TypeError('X holds values that are not numbers (%s)' % e)
+    if numpy.iscomplexobj(x):
+        raise DataError('X has dtype %s: Complex data not supported' % x.dtype)
+    if x.ndim == 1:
+        raise DataError('X must have shape (n_samples, n_features, ...), got %s; Reshape your '
+                        'data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one '
+                        'sample' % (x.shape,))
+    if x.ndim == 2 and x.shape[1] == 0:
+        raise DataError('X has 0 feature(s) (shape=%s) while a minimum of 1 is required.'
+                        % (x.shape,))
+    if sample_shape is not None:
+        shape = tuple(sample_shape)
+        if len(shape) == 1 and x.ndim == 2 and x.shape[1] != shape[0]:
+            raise DataError('X has %d features, but %s is expecting %d features as input'
+                            % (x.shape[1], owner, shape[0]))
+    return check_samples(x, name='X', sample_shape=sample_shape)
 
 
 def read_model_info(directory):

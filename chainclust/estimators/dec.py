@@ -68,6 +68,7 @@ class DEC(ClusteringEstimator):
         labels_ (numpy.ndarray): ``(N,)`` cluster of each training sample.
         cluster_centers_ (numpy.ndarray): ``(K, embedding_dim)`` centres.
         init_labels_ (numpy.ndarray): the k-means labels DEC started from.
+        n_iter_ (int): iterations of the clustering phase.
     """
 
     method = 'dec'
@@ -187,12 +188,14 @@ class DEC(ClusteringEstimator):
                   'cluster_lr': self.cluster_lr, 'momentum': self.momentum,
                   'update_interval': self.update_interval, 'tol': self.tol,
                   'max_iter': self.max_iter}
-        run.run(Phase('cluster', DECLoss(net), TupleDataset(xf, p),
-                      chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
-                      LabelChangeTrigger(target, self.tol, self.max_iter), self.batch_size,
-                      params=params, extensions=[(target, {})], log_trigger=interval,
-                      snapshot_trigger=interval, report_keys=keys, plots=plots,
-                      progress_length=(self.max_iter, 'iteration')))
+        cluster = Phase('cluster', DECLoss(net), TupleDataset(xf, p),
+                        chainer.optimizers.MomentumSGD(self.cluster_lr, self.momentum),
+                        LabelChangeTrigger(target, self.tol, self.max_iter), self.batch_size,
+                        params=params, extensions=[(target, {})], log_trigger=interval,
+                        snapshot_trigger=interval, report_keys=keys, plots=plots,
+                        progress_length=(self.max_iter, 'iteration'))
+        run.run(cluster)
+        self.n_iter_ = cluster.iterations
 
     # -- inference ---------------------------------------------------------
     def predict_proba(self, X):
@@ -218,9 +221,12 @@ class DEC(ClusteringEstimator):
             state['augmentation'] = self.augment_
         if getattr(self, 'init_metrics_', None) is not None:
             state['init_metrics'] = self.init_metrics_
+        if getattr(self, 'n_iter_', None) is not None:
+            state['n_iter'] = self.n_iter_
         return state
 
     def _restore_state(self, info):
         super(DEC, self)._restore_state(info)
         self.augment_ = info.get('augmentation')
         self.init_metrics_ = info.get('init_metrics')
+        self.n_iter_ = info.get('n_iter')

@@ -59,6 +59,9 @@ class Phase(object):
         plots: ``(file_name, keys)`` pairs for PlotReport.
         progress_length: ``(length, unit)`` for the progress bar when the stop
             trigger does not say it.
+
+    Attributes:
+        iterations (int or None): the iterations it trained, once run.
     """
 
     def __init__(self, name, loss, dataset, optimizer, stop_trigger, batch_size,
@@ -85,6 +88,7 @@ class Phase(object):
         self.log_trigger, self.snapshot_trigger = log_trigger, snapshot_trigger
         self.report_keys, self.plots = list(report_keys), list(plots)
         self.progress_length = progress_length
+        self.iterations = None
 
     @property
     def trains_nothing(self):

@@ -23,6 +23,7 @@ import chainer
 from chainer import serializers
 from chainer import training
 from chainer.training import extensions
+import numpy
 
 from chainclust.errors import ResumeError, RunLockedError
 from chainclust.io import atomic_path, load_npz, write_json
@@ -32,6 +33,7 @@ KEY_FILE = 'key.json'
 DONE_FILE = 'done.npz'
 SNAPSHOT_FILE = 'snapshot'
 LOCK_FILE = '.chainclust.lock'
+ITERATIONS_KEY = '_chainclust/iterations'
 RESUME_MODES = ('auto', 'never')
 FORCE_HINT = "train it again with --force (resume='never') or choose another --out"
 
@@ -80,6 +82,12 @@ class _FolderLock(object):
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _saved_iterations(done):
+    """The number of iterations a finished phase trained (``done.npz``)."""
+    with numpy.load(done, allow_pickle=False) as f:
+        return int(f[ITERATIONS_KEY]) if ITERATIONS_KEY in f.files else 0
 
 
 class _Discard(object):
@@ -177,6 +185,7 @@ class TrainingRun(object):
         snapshot = os.path.join(folder, SNAPSHOT_FILE)
         if os.path.exists(done):
             load_npz(done, phase.loss)
+            phase.iterations = _saved_iterations(done)
             if os.path.exists(snapshot):  # left by a kill between the two writes
                 os.remove(snapshot)
             return False
@@ -184,13 +193,18 @@ class TrainingRun(object):
         for stale in glob.glob(os.path.join(folder, 'tmp' + SNAPSHOT_FILE + '*')):
             shutil.rmtree(stale, ignore_errors=True)  # a snapshot write that was killed
         write_json(os.path.join(folder, KEY_FILE), key)
+        phase.iterations = 0
         if not phase.trains_nothing:
             trainer = self._trainer(phase, folder)
             if os.path.exists(snapshot):
                 load_npz(snapshot, trainer)
             trainer.run()
+            phase.iterations = trainer.updater.iteration
+        saver = serializers.DictionarySerializer()
+        saver.save(phase.loss)
+        saver.target[ITERATIONS_KEY] = numpy.array(phase.iterations, dtype=numpy.int64)
         with atomic_path(done) as tmp:
-            serializers.save_npz(tmp, phase.loss)
+            numpy.savez_compressed(tmp, **saver.target)
         if os.path.exists(snapshot):
             os.remove(snapshot)
         return True
