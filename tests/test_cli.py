@@ -96,3 +96,64 @@ def test_clear_errors(tmp_path):
         assert result.exit_code != 0, args
         assert message in result.output, (args, result.output)
         assert 'Traceback' not in result.output
+
+
+def test_train_help_lists_every_registered_method():
+    from chainclust.estimators import ESTIMATORS
+    output = run('train', '--help').output
+    for method in ESTIMATORS:
+        assert method in output
+
+
+def test_method_help_shows_every_python_parameter():
+    import inspect
+    from chainclust.estimators import ESTIMATORS
+    shared = {'n_clusters': '--clusters', 'random_state': '--seed', 'out': '--out',
+              'device': '--device', 'normalize': '--normalize', 'verbose': '--quiet',
+              'resume': '--force'}
+    for method, cls in ESTIMATORS.items():
+        output = run('train', method, '--help').output
+        for name in inspect.signature(cls.__init__).parameters:
+            if name != 'self':
+                flag = shared.get(name, '--' + name.replace('_', '-'))
+                assert flag in output, (method, name)
+    assert '--codes' in run('train', 'vqae', '--help').output  # VQ-AE's old name for -k
+
+
+@pytest.mark.parametrize('command', [['train', 'dec', '--data', 'digits'], ['evaluate', '.']])
+@pytest.mark.parametrize('device,message', [
+    ('@cupy:0', "'@cupy:0' needs a CUDA GPU with CuPy, and this machine has none"),
+    ('garbage', "'garbage' is not a device"),
+    ('@cupy:zero', "'@cupy:zero' is not a device"),
+])
+def test_device_errors_name_the_option_and_the_valid_forms(command, device, message):
+    result = run(*(command + ['--device', device]))
+    assert result.exit_code == 2
+    assert "Invalid value for '--device'" in result.output and message in result.output
+    assert "'@numpy' (CPU), '@cupy:N'" in result.output
+    assert 'Traceback' not in result.output
+
+
+def test_python_api_device_error():
+    from chainclust import DEC
+    from chainclust.devices import DeviceError
+    with pytest.raises(DeviceError, match="device 'cuda' is not a device; use '@numpy'"):
+        DEC(device='cuda').fit(numpy.zeros((20, 3)))
+
+
+def test_changed_settings_are_refused_then_forced(tmp_path):
+    out = str(tmp_path / 'r')
+    args = ['train', 'dec', '--data', 'digits', '--limit', 150, '--clusters', 4, '--out', out,
+            *TINY]
+    assert run(*args).exit_code == 0
+    changed = [a if a != '2' else '3' for a in map(str, args)]  # --finetune-epochs 3
+    result = run(*changed)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith('Error: ')
+    assert os.path.join(out, 'finetune') in lines[0]
+    assert 'finetune_epochs=2 there, 3 now' in lines[0] and '--force' in lines[0]
+    result = run(*(changed + ['--force']))
+    assert result.exit_code == 0, result.output
+    with open(os.path.join(out, 'model.json')) as f:
+        assert json.load(f)['params']['finetune_epochs'] == 3

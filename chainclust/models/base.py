@@ -37,7 +37,7 @@ def image_layout(sample_shape):
         ValueError: the shape is not an image shape.
     """
     shape = tuple(int(s) for s in sample_shape)
-    if len(shape) == 2:
+    if len(shape) == 2 and min(shape) > 1:
         return (1,) + shape, (0, 1, 2, 3)
     if len(shape) == 3 and shape[2] in CHANNELS and min(shape[:2]) > 1:
         return shape, (0, 3, 1, 2)
