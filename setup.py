@@ -31,7 +31,7 @@ setup(
         'chainer==7.8.1',
         'numpy>=1.26,<3',
         'scipy>=1.11',
-        'scikit-learn>=1.3',
+        'scikit-learn>=1.4',
         'matplotlib>=3.7',
         'click>=8.1',
         'pillow>=10',

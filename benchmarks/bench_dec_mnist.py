@@ -1,7 +1,7 @@
 """DEC on the embedded MNIST-10k with the default settings, several seeds.
 
     python benchmarks/bench_dec_mnist.py [--seeds 0 1 2] [--set augment=none ...]
-                                         [--out results/bench-dec]
+                                         [--out results/bench-dec] [--name NAME]
 
 Each seed runs in its own process (so its peak memory is its own) with the
 same defaults as ``chainclust train dec``, except for the ``--set NAME=VALUE``
@@ -62,9 +62,12 @@ def main():
     parser.add_argument('--set', dest='overrides', type=parse_override, action='append',
                         default=[], metavar='NAME=VALUE', help='a DEC parameter to change')
     parser.add_argument('--out', default=os.path.join('results', 'bench-dec'))
+    parser.add_argument('--name', default=None,
+                        help='results file name (default: dec_mnist[_NAME-VALUE...])')
     args = parser.parse_args()
     overrides = dict(args.overrides)
-    result_name = 'dec_mnist' + ''.join('_%s-%s' % item for item in sorted(overrides.items()))
+    result_name = args.name or 'dec_mnist' + ''.join('_%s-%s' % item
+                                                     for item in sorted(overrides.items()))
     settings = ', '.join('%s=%s' % item for item in sorted(overrides.items())) or 'defaults'
 
     runs = []

@@ -1,6 +1,7 @@
 """Reproduce the VQ-AE clustering study (Shimomura 2021) on the embedded MNIST-10k.
 
     python benchmarks/bench_vqae_study.py [--epochs 50] [--out results/bench-vqae]
+                                          [--experiments 1 2 3 4]
 
 1. Untrained vs pretrained codebook initialisation (Euclidean, n=32): final
    quantizing, reconstruction, reconstructed-quantized errors and loss; mean
@@ -14,7 +15,8 @@
 
 Every run uses the estimator's defaults (3 fully connected layers each side,
 Adam lr 1e-3, batch 1024) and the same pretrained autoencoder (trained once).
-Writes benchmarks/results/vqae_study.{json,md} and usage histograms.
+Writes benchmarks/results/vqae_study.{json,md} (vqae_study_exp1.{json,md} and
+so on for a subset of ``--experiments``) and usage histograms.
 """
 import argparse
 import json
@@ -28,6 +30,7 @@ import numpy
 from sklearn.cluster import KMeans
 
 from chainclust import datasets, metrics, VQAE
+from chainclust.training import random_stream
 
 FIELDS = ('main/loss', 'main/reconstruction', 'main/quantizing',
           'main/reconstructed_quantized')
@@ -64,7 +67,10 @@ def main():
     parser.add_argument('--epochs', type=int, default=50)
     parser.add_argument('--pretrain-epochs', type=int, default=20)
     parser.add_argument('--out', default=os.path.join('results', 'bench-vqae'))
+    parser.add_argument('--experiments', type=int, nargs='+', default=[1, 2, 3, 4],
+                        choices=[1, 2, 3, 4])
     args = parser.parse_args()
+    wanted = set(args.experiments)
     data = datasets.load('mnist')
     common = dict(epochs=args.epochs, pretrain_epochs=args.pretrain_epochs, random_state=0,
                   monitor_interval=max(1, args.epochs // 2))
@@ -78,39 +84,37 @@ def main():
                'experiment1': [], 'experiment2': [], 'experiment3': [], 'clustering': []}
 
     # 1. untrained vs pretrained initialisation
-    for init in ('untrained', 'pretrained'):
+    for init in ('untrained', 'pretrained') if 1 in wanted else ():
         draws = []
         for seed in (0, 1, 2):
-            model = VQAE(n_clusters=32, init=init, **dict(common, epochs=0, random_state=seed,
-                                                       pretrain_epochs=0 if init ==
-                                                       'untrained' else args.pretrain_epochs))
-            if init == 'pretrained':
-                scratch = os.path.join(args.out, 'draw-%d' % seed)
-                shutil.rmtree(scratch, ignore_errors=True)
-                shutil.copytree(pretrain_dir, os.path.join(scratch, 'pretrain'))
-                model.out = scratch
-            model.fit(data.x)
-            draws.append(model.init_codebook_stats_)
+            if init == 'untrained':
+                model = VQAE(n_clusters=32, init=init, **dict(common, epochs=0,
+                                                              random_state=seed))
+                draws.append(model.fit(data.x).init_codebook_stats_)
+            else:  # the codebook VQAE(random_state=seed) would draw from the shared encoder
+                drawn = random_stream(seed, 'codebook').choice(len(data.x), 32, replace=False)
+                codes = embeddings[drawn]
+                draws.append({'mean': float(codes.mean()), 'std': float(codes.std())})
         _, result = run(data, args.out, 'exp1-%s-euclidean-32' % init, pretrain_dir,
                         n_clusters=32, init=init, metric='euclidean', **common)
         result['init_draws'] = draws
         results['experiment1'].append(result)
 
     # 2. cosine, pretrained, growing codebooks
-    for n in (8, 32, 128, 512, 2048, 8192):
+    for n in (8, 32, 128, 512, 2048, 8192) if wanted & {2, 3} else ():
         _, result = run(data, args.out, 'exp2-cosine-%d' % n, pretrain_dir, n_clusters=n,
                         metric='cosine', **common)
         results['experiment2'].append(result)
 
     # 3. Euclidean against cosine (cosine runs shared with experiment 2)
-    for n in (32, 128, 512):
+    for n in (32, 128, 512) if 3 in wanted else ():
         _, result = run(data, args.out, 'exp3-euclidean-%d' % n, pretrain_dir, n_clusters=n,
                         metric='euclidean', **common)
         cosine = next(r for r in results['experiment2'] if r['n_codes'] == n)
         results['experiment3'].append({'n_codes': n, 'euclidean': result, 'cosine': cosine})
 
     # 4. clustering quality against autoencoder + k-means on the same embeddings
-    for n in (10, 50):
+    for n in (10, 50) if 4 in wanted else ():
         kmeans = KMeans(n, n_init=20, random_state=0).fit(embeddings)
         row = {'n_codes': n,
                'ae_kmeans': metrics.evaluate(data.y, kmeans.labels_.astype(numpy.int64))}
@@ -125,8 +129,9 @@ def main():
         if result['usage_png']:
             shutil.copy(result['usage_png'],
                         os.path.join(_common.RESULTS, 'vqae_%s_usage.png' % result['name']))
-    _common.write_results('vqae_study', {'machine': _common.machine(), **results},
-                          tables(results))
+    name = 'vqae_study' + ('' if wanted == {1, 2, 3, 4} else
+                           '_' + '-'.join('exp%d' % e for e in sorted(wanted)))
+    _common.write_results(name, {'machine': _common.machine(), **results}, tables(results))
 
 
 def tables(results):

@@ -93,7 +93,7 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
         'chainclust.input_shape': json.dumps(list(input_shape)),
         'chainclust.input_dtype': str(input_dtype),
         'chainclust.score': score,
-        'chainclust.normalization': json.dumps(estimator.normalization_info()),
+        'chainclust.normalization': json.dumps(net.normalization_info()),
         'chainclust.data': json.dumps(getattr(estimator, 'data_info_', {})),
         'chainclust.metrics': json.dumps(getattr(estimator, 'metrics_', None)),
     }

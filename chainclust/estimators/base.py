@@ -66,6 +66,12 @@ def unit_interval():
     return [Interval(Real, 0, 1, closed='left')]
 
 
+def check_widths(name, widths):
+    """Raise ValueError unless ``widths`` (layer sizes) are positive integers."""
+    if not all(isinstance(w, Integral) and w > 0 for w in widths):
+        raise ValueError('%s must be positive integers, got %r' % (name, widths))
+
+
 def non_negative_float():
     return [Interval(Real, 0, None, closed='left')]
 
@@ -232,10 +238,8 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         scores = self.cluster_scores(X)
         return self.net_.labels_from(scores)
 
-    def normalization_info(self):
-        """How raw inputs are normalised (JSON-serialisable), for the metadata."""
-        self._check_fitted()
-        return dict(self.net_.normalization_info(), mode=self.normalization_)
+    def __sklearn_is_fitted__(self):
+        return getattr(self, 'net_', None) is not None
 
     # -- persistence -------------------------------------------------------
     def save(self, directory):

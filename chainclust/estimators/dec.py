@@ -6,7 +6,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import StrOptions
 
 from chainclust import metrics
-from chainclust.estimators.base import ClusteringEstimator, non_negative_int
+from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_int
 from chainclust.estimators.base import positive_float, positive_int, unit_interval
 from chainclust.inference import batched_forward
 from chainclust.models import DECLoss, DECNet, DenoisingLayerLoss, ReconstructionLoss
@@ -114,9 +114,7 @@ class DEC(ClusteringEstimator):
     # -- building ----------------------------------------------------------
     def _check_params(self, n_samples):
         super(DEC, self)._check_params(n_samples)
-        if not all(isinstance(h, (int, numpy.integer)) and h > 0 for h in self.hidden_dims):
-            raise ValueError('hidden_dims must be positive integers, got %r'
-                             % (self.hidden_dims,))
+        check_widths('hidden_dims', self.hidden_dims)
         if self._augment_mode() == 'affine' and not is_image_shape(self.input_shape_):
             raise ValueError('augment=\'affine\' needs image samples (H, W) or (H, W, C), '
                              'got samples of shape %s' % (self.input_shape_,))

@@ -5,7 +5,7 @@ import chainer
 import numpy
 from sklearn.utils._param_validation import StrOptions
 
-from chainclust.estimators.base import ClusteringEstimator, non_negative_float
+from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_float
 from chainclust.estimators.base import non_negative_int
 from chainclust.estimators.base import positive_float, positive_int
 from chainclust.functions.codebook_distance import METRICS
@@ -97,9 +97,7 @@ class VQAE(ClusteringEstimator):
         self.verbose = verbose
 
     def _check_params(self, n_samples):
-        if not all(isinstance(h, (int, numpy.integer)) and h > 0 for h in self.hidden_dims):
-            raise ValueError('hidden_dims must be positive integers, got %r'
-                             % (self.hidden_dims,))
+        check_widths('hidden_dims', self.hidden_dims)
         if self.batch_size > n_samples:
             raise ValueError('batch_size=%d is more than the %d samples'
                              % (self.batch_size, n_samples))
