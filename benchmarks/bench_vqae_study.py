@@ -138,38 +138,48 @@ def tables(results):
     def errors(r):
         return '%.4f | %.4f | %.4f | %.4f' % (r['quantizing'], r['reconstruction'],
                                               r['reconstructed_quantized'], r['loss'])
-    lines = ['Experiment 1 (Euclidean, n=32): initial codebook and final errors',
-             '', '| init | codebook mean (3 draws) | codebook std (3 draws) | quantizing '
-             '| reconstruction | reconstructed-quantized | loss | used/total |',
-             '|---|---|---|---|---|---|---|---|']
-    for r in results['experiment1']:
-        lines.append('| %s | %s | %s | %s | %d/%d |' % (
-            r['name'].split('-')[1],
-            ', '.join('%.3f' % d['mean'] for d in r['init_draws']),
-            ', '.join('%.3f' % d['std'] for d in r['init_draws']), errors(r),
-            r['used'], r['n_codes']))
-    lines += ['', 'Experiment 2 (cosine, pretrained)', '',
-              '| n | quantizing | reconstruction | reconstructed-quantized | loss '
-              '| used/total |', '|---|---|---|---|---|---|']
-    for r in results['experiment2']:
-        lines.append('| %d | %s | %d/%d |' % (r['n_codes'], errors(r), r['used'], r['n_codes']))
-    lines += ['', 'Experiment 3 (Euclidean vs cosine, pretrained)', '',
-              '| n | metric | quantizing | reconstruction | reconstructed-quantized | loss '
-              '| used/total |', '|---|---|---|---|---|---|---|']
-    for row in results['experiment3']:
-        for metric in ('euclidean', 'cosine'):
-            r = row[metric]
-            lines.append('| %d | %s | %s | %d/%d |' % (row['n_codes'], metric, errors(r),
-                                                      r['used'], r['n_codes']))
-    lines += ['', 'Clustering quality on MNIST-10k (ACC with Hungarian matching)', '',
-              '| n | method | ACC | NMI | ARI |', '|---|---|---|---|---|']
-    for row in results['clustering']:
-        for name, values in (('autoencoder + k-means', row['ae_kmeans']),
-                             ('VQ-AE Euclidean', row['euclidean']['metrics']),
-                             ('VQ-AE cosine', row['cosine']['metrics'])):
-            lines.append('| %d | %s | %.4f | %.4f | %.4f |' % (
-                row['n_codes'], name, values['acc'], values['nmi'], values['ari']))
-    return '\n'.join(lines) + '\n'
+    lines = []
+    if results['experiment1']:
+        lines += ['Experiment 1 (Euclidean, n=32): initial codebook and final errors',
+                  '', '| init | codebook mean (3 draws) | codebook std (3 draws) | quantizing '
+                  '| reconstruction | reconstructed-quantized | loss | used/total |',
+                  '|---|---|---|---|---|---|---|---|']
+        for r in results['experiment1']:
+            lines.append('| %s | %s | %s | %s | %d/%d |' % (
+                r['name'].split('-')[1],
+                ', '.join('%.3f' % d['mean'] for d in r['init_draws']),
+                ', '.join('%.3f' % d['std'] for d in r['init_draws']), errors(r),
+                r['used'], r['n_codes']))
+        lines.append('')
+    if results['experiment2']:
+        lines += ['Experiment 2 (cosine, pretrained)', '',
+                  '| n | quantizing | reconstruction | reconstructed-quantized | loss '
+                  '| used/total |', '|---|---|---|---|---|---|']
+        for r in results['experiment2']:
+            lines.append('| %d | %s | %d/%d |' % (r['n_codes'], errors(r), r['used'],
+                                                r['n_codes']))
+        lines.append('')
+    if results['experiment3']:
+        lines += ['Experiment 3 (Euclidean vs cosine, pretrained)', '',
+                  '| n | metric | quantizing | reconstruction | reconstructed-quantized | loss '
+                  '| used/total |', '|---|---|---|---|---|---|---|']
+        for row in results['experiment3']:
+            for metric in ('euclidean', 'cosine'):
+                r = row[metric]
+                lines.append('| %d | %s | %s | %d/%d |' % (row['n_codes'], metric, errors(r),
+                                                          r['used'], r['n_codes']))
+        lines.append('')
+    if results['clustering']:
+        lines += ['Clustering quality on MNIST-10k (ACC with Hungarian matching)', '',
+                  '| n | method | ACC | NMI | ARI |', '|---|---|---|---|---|']
+        for row in results['clustering']:
+            for name, values in (('autoencoder + k-means', row['ae_kmeans']),
+                                 ('VQ-AE Euclidean', row['euclidean']['metrics']),
+                                 ('VQ-AE cosine', row['cosine']['metrics'])):
+                lines.append('| %d | %s | %.4f | %.4f | %.4f |' % (
+                    row['n_codes'], name, values['acc'], values['nmi'], values['ari']))
+        lines.append('')
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':
