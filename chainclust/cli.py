@@ -20,6 +20,8 @@ def _report_errors(fn):
             raise click.ClickException(str(e))
         except ValueError as e:  # invalid hyper-parameters from the estimators
             raise click.ClickException(str(e))
+        except OSError as e:  # e.g. an --out folder this user cannot write
+            raise click.ClickException('%s: %s' % (e.filename or 'file system', e.strerror))
     return wrapper
 
 
@@ -69,6 +71,7 @@ device_option = click.option(
 def shared_options(cls):
     """The options every ``train METHOD`` command has, defined once."""
     from chainclust.links.normalization import MODES
+    from chainclust.training.run import RESUME_MODES
     from chainclust.cli_options import docstring_args
     defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
     aliases = tuple(cls.cli_aliases.get('n_clusters', ()))
@@ -90,9 +93,13 @@ def shared_options(cls):
         click.option('--limit', type=click.IntRange(min=1), default=None,
                      help='Train on a random subset of this many samples.'),
         click.option('--quiet', '-q', is_flag=True, help='No progress output.'),
-        click.option('--force', is_flag=True,
-                     help='Train every phase again, even if the result folder holds '
-                          'finished or interrupted phases.'),
+        click.option('--resume', type=click.Choice(RESUME_MODES), default='auto',
+                     show_default=True,
+                     help='auto: reuse the finished phases in --out and resume an '
+                          'interrupted one if trained with the same data and settings, '
+                          'else stop with an error; changed: reuse those that match and '
+                          'train again from the first that does not; never: train all.'),
+        click.option('--force', is_flag=True, help='The same as --resume never.'),
     ]
 
 
@@ -102,10 +109,12 @@ def _train_command(cls):
     from chainclust.estimators.base import SHARED_PARAMS
 
     def command(data, labels, label_column, limit, quiet, force, **params):
+        if force:
+            params['resume'] = 'never'
         from chainclust import datasets
         dataset = datasets.load(data, labels=labels, label_column=label_column)
         dataset = dataset.subset(limit, random_state=params['random_state'])
-        model = cls(verbose=not quiet, resume='never' if force else 'auto', **params)
+        model = cls(verbose=not quiet, **params)
         model.fit(dataset)
         click.echo('wrote %s (model.npz, model.json, labels.npy, logs and plots)'
                    % params['out'])

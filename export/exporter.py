@@ -12,6 +12,7 @@ method's assignment head, and returns
 The batch dimension is dynamic. ``metadata_props`` describe the model for the
 runtime (see :data:`chainclust_runtime.metadata.KEYS`).
 """
+import copy
 import json
 import os
 
@@ -45,7 +46,7 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
     if int(opset) < MIN_OPSET:
         raise ExportError('opset must be >= %d, got %s' % (MIN_OPSET, opset))
     estimator._check_fitted()
-    net = estimator.net_
+    net = copy.deepcopy(estimator.net_)  # the estimator keeps its device
     net.to_cpu()
     input_shape = tuple(estimator.input_shape_)
     input_dtype = numpy.dtype(estimator.input_dtype_)

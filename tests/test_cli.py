@@ -153,7 +153,24 @@ def test_changed_settings_are_refused_then_forced(tmp_path):
     assert len(lines) == 1 and lines[0].startswith('Error: ')
     assert os.path.join(out, 'finetune') in lines[0]
     assert 'finetune_epochs=2 there, 3 now' in lines[0] and '--force' in lines[0]
-    result = run(*(changed + ['--force']))
+    layer0 = os.path.join(out, 'pretrain', 'layer0', 'done.npz')
+    before = os.stat(layer0).st_mtime_ns
+    result = run(*(changed + ['--resume', 'changed']))
     assert result.exit_code == 0, result.output
+    assert os.stat(layer0).st_mtime_ns == before  # the matching pretraining was reused
     with open(os.path.join(out, 'model.json')) as f:
         assert json.load(f)['params']['finetune_epochs'] == 3
+    result = run(*(args + ['--force']))
+    assert result.exit_code == 0, result.output
+    assert os.stat(layer0).st_mtime_ns != before  # everything trained again
+    with open(os.path.join(out, 'model.json')) as f:
+        assert json.load(f)['params']['finetune_epochs'] == 2
+
+
+def test_unwritable_out_is_one_line(tmp_path):
+    (tmp_path / 'file').write_text('not a folder')
+    result = run('train', 'dec', '--data', 'digits', '--limit', 100, '--clusters', 3,
+                  '--out', tmp_path / 'file' / 'sub', *TINY)
+    assert result.exit_code == 1
+    assert result.output.startswith('Error: ') and 'Not a directory' in result.output
+    assert 'Traceback' not in result.output

@@ -176,9 +176,10 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         self.normalization_ = net.normalize.mode
         device.use()
         net.to_device(device)
+        # None: fresh randomness each run, so a resumed run is not reproducible
+        # anyway; an int or a RandomState: the seed they give.
         key = {'data': self.data_info_['fingerprint'], 'method': self.method,
-               'random_state': (int(self.random_state)
-                                if isinstance(self.random_state, Integral) else None),
+               'random_state': None if self.random_state is None else seed,
                'normalize': self.normalize}
         out = self.out if self.out is not None else tempfile.mkdtemp(prefix='chainclust-')
         try:
@@ -201,9 +202,13 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         return self.fit(X, y).labels_
 
     def _seed(self):
-        """The run's seed: ``random_state`` itself when it is an int."""
+        """The run's seed: ``random_state`` itself when it is an int, a draw from
+        it when it is a RandomState, fresh entropy from the operating system
+        when it is None (NumPy's global generator is not used)."""
         if isinstance(self.random_state, Integral):
             return int(self.random_state)
+        if self.random_state is None:
+            return int(numpy.random.SeedSequence().entropy % (2 ** 63))
         return int(check_random_state(self.random_state).randint(2 ** 31 - 1))
 
     @staticmethod

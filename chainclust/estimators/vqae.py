@@ -137,13 +137,13 @@ class VQAE(ClusteringEstimator):
     def _train_phases(self, run, net, x, writer):
         device = run.device
         xf = numpy.asarray(x, dtype=numpy.float32)
-        params = {'hidden_dims': list(self.hidden_dims), 'code_dim': self.code_dim,
+        shared = {'hidden_dims': list(self.hidden_dims), 'code_dim': self.code_dim,
                   'lr': self.lr, 'batch_size': self.batch_size, 'init': self.init,
                   'pretrain_epochs': self.pretrain_epochs if self.init == 'pretrained' else None}
         if self.init == 'pretrained':
             xn = batched_forward(net.preprocess, xf, device=device)
             run.run(self._phase('pretrain', ReconstructionLoss(net.autoencoder), xn,
-                                self.pretrain_epochs, params))
+                                self.pretrain_epochs, shared))
         draw = run.random_state('codebook').choice(len(xf), self.n_clusters,
                                                    replace=self.n_clusters > len(xf))
         codes = batched_forward(net.embed, xf[draw], device=device)
@@ -158,8 +158,8 @@ class VQAE(ClusteringEstimator):
         if writer is not None:
             extensions.append((TensorBoardReport(writer, keys), {}))
         every_step = (1, 'iteration')
-        params = {'n_clusters': self.n_clusters, 'metric': self.metric,
-                  'variant': self.variant, 'beta': self.beta, 'epochs': self.epochs}
+        params = dict(shared, n_clusters=self.n_clusters, metric=self.metric,
+                      variant=self.variant, beta=self.beta, epochs=self.epochs)
         run.run(self._phase('train', VQAELoss(net, self.variant, self.beta), xf, self.epochs,
                             params, extensions=extensions, log_trigger=every_step,
                             report_keys=keys + ['used_codes'],
@@ -187,10 +187,20 @@ class VQAE(ClusteringEstimator):
         return lines
 
     # -- persistence -------------------------------------------------------
+    _STATE = ('init_codebook_stats_', 'dead_codes_', 'usage_')
+
     def _extra_state(self):
         state = super(VQAE, self)._extra_state()
-        for name in ('init_codebook_stats_', 'dead_codes_'):
+        for name in self._STATE:
             value = getattr(self, name, None)
             if value is not None:
-                state[name.rstrip('_')] = value
+                state[name.rstrip('_')] = value.tolist() if name == 'usage_' else value
         return state
+
+    def _restore_state(self, info):
+        super(VQAE, self)._restore_state(info)
+        for name in self._STATE:
+            value = info.get(name.rstrip('_'))
+            if value is not None:
+                setattr(self, name, numpy.asarray(value, dtype=numpy.int64)
+                        if name == 'usage_' else value)

@@ -1,7 +1,6 @@
 """The fully connected autoencoder that DEC and VQ-AE share, and its losses."""
 import chainer
 import chainer.functions as F
-import numpy
 
 from chainclust.links import MLP
 
@@ -59,11 +58,11 @@ class DenoisingLayerLoss(chainer.Chain):
         i (int): the layer index.
         dropout (float): corruption ratio of input and hidden units.
         random_state (numpy.random.RandomState): draws the dropout masks (never
-            NumPy's global generator), so that a run is reproducible and its
-            state can travel in snapshots.
+            NumPy's global generator); register it with the phase
+            (``Phase(random_states=...)``) so that its state travels in snapshots.
     """
 
-    def __init__(self, autoencoder, i, dropout=0.2, random_state=None):
+    def __init__(self, autoencoder, i, dropout, random_state):
         super(DenoisingLayerLoss, self).__init__()
         encoder, decoder = autoencoder.layer_pair(i)
         with self.init_scope():
@@ -71,8 +70,7 @@ class DenoisingLayerLoss(chainer.Chain):
         self.inner = i < autoencoder.n_layers - 1
         self.outer = i > 0
         self.dropout = dropout
-        self.random_state = (random_state if random_state is not None
-                             else numpy.random.RandomState())
+        self.random_state = random_state
 
     def _corrupt(self, h):
         if self.dropout == 0 or not chainer.config.train:

@@ -34,8 +34,9 @@ DONE_FILE = 'done.npz'
 SNAPSHOT_FILE = 'snapshot'
 LOCK_FILE = '.chainclust.lock'
 ITERATIONS_KEY = '_chainclust/iterations'
-RESUME_MODES = ('auto', 'never')
-FORCE_HINT = "train it again with --force (resume='never') or choose another --out"
+RESUME_MODES = ('auto', 'changed', 'never')
+FORCE_HINT = ("train again from here with --resume changed (resume='changed'), everything with "
+              "--force (resume='never'), or choose another --out")
 
 
 def jsonable(value):
@@ -66,12 +67,15 @@ class _FolderLock(object):
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             owner = os.read(fd, 32).decode(errors='replace').strip() or 'unknown'
             os.close(fd)
             raise RunLockedError('%s is in use: another chainclust process (pid %s) is '
                                  'training into it; wait for it or choose another --out'
                                  % (self.folder, owner))
+        except OSError as e:
+            os.close(fd)
+            raise RunLockedError('cannot lock %s (%s)' % (self.path, e.strerror))
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd
@@ -137,7 +141,9 @@ class TrainingRun(object):
             ``'data'`` and the parameters common to all phases.
         resume (str): ``'auto'`` reuses finished phases and resumes interrupted
             ones when their keys match, and refuses when they do not;
-            ``'never'`` trains every phase from the start.
+            ``'changed'`` reuses the phases whose keys match and trains again from
+            the first one whose key differs; ``'never'`` trains every phase from
+            the start.
         verbose (bool): print progress (PrintReport and ProgressBar).
     """
 
@@ -148,6 +154,7 @@ class TrainingRun(object):
         self.resume, self.verbose = resume, verbose
         self._params = jsonable(key)
         self._lock = _FolderLock(out)
+        self._retraining = resume == 'never'  # from here on, phases train from scratch
         self.writes = True  # every process writes today; with a communicator, rank 0 only
 
     def __enter__(self):
@@ -177,10 +184,15 @@ class TrainingRun(object):
         folder = self.folder(phase.name)
         self._params.update(jsonable(phase.params))
         key = {'phase': phase.name, 'params': dict(self._params)}
-        if self.resume == 'never':
+        if not self._retraining:
+            try:
+                self._check_key(folder, key)
+            except ResumeError:
+                if self.resume != 'changed':
+                    raise
+                self._retraining = True  # this phase and every later one
+        if self._retraining:
             self._clear(folder)
-        else:
-            self._check_key(folder, key)
         done = os.path.join(folder, DONE_FILE)
         snapshot = os.path.join(folder, SNAPSHOT_FILE)
         if os.path.exists(done):

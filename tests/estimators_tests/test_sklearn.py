@@ -68,6 +68,7 @@ def test_random_state_forms_and_the_global_generator(cls, params, digits):
     numpy.testing.assert_array_equal(as_state.labels_, again.labels_)
     numpy.testing.assert_array_equal(cls(**params).fit(digits.x).labels_, as_int)
     cls(**dict(params, random_state=None)).fit(digits.x)  # works, not reproducible
+    numpy.testing.assert_array_equal(numpy.random.get_state()[1], before)  # still untouched
 
 
 @pytest.mark.parametrize('params,message', [

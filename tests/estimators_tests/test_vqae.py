@@ -106,6 +106,10 @@ def test_save_load(fitted, digits):
         info = json.load(f)
     assert info['method'] == 'vqae' and info['params']['metric'] == 'euclidean'
     assert 'init_codebook_stats' in info and 'dead_codes' in info
+    assert loaded.dead_codes_ == model.dead_codes_
+    numpy.testing.assert_array_equal(loaded.usage_, model.usage_)
+    assert loaded.init_codebook_stats_ == model.init_codebook_stats_
+    assert loaded.summary() == model.summary()
 
 
 def test_reproducible(digits):

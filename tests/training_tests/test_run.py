@@ -135,3 +135,23 @@ def test_random_state_snapshot_round_trip(tmp_path):
     actual = fresh.rand(4), fresh.normal(), fresh.normal()
     for e, a in zip(expected, actual):
         numpy.testing.assert_array_equal(e, a)
+
+
+def test_resume_changed_keeps_matching_phases_and_retrains_the_rest(tmp_path):
+    out = str(tmp_path)
+    device = chainer.get_device('@numpy')
+
+    def three_phases(second, resume):
+        trained = []
+        with TrainingRun(out, device, 0, {'data': 'd'}, resume=resume) as run:
+            for name, params in (('a', {'first': 1}), ('b', {'second': second}),
+                                 ('c', {'third': 3})):
+                trained.append(run.run(Phase(name, _Loss(), DATA, chainer.optimizers.Adam(),
+                                             (1, 'epoch'), 16, params=params)))
+        return trained
+    assert three_phases(2, 'auto') == [True, True, True]
+    with pytest.raises(ResumeError, match="--resume changed"):
+        three_phases(5, 'auto')
+    assert three_phases(5, 'changed') == [False, True, True]  # c's key matched, but b changed
+    assert three_phases(5, 'changed') == [False, False, False]
+    assert three_phases(5, 'never') == [True, True, True]
