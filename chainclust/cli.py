@@ -202,7 +202,8 @@ def export(result_dir, onnx_path, opset, quantize):
 def assign(model, data, output, batch_size, label_column, quiet):
     """Label DATA with an exported MODEL.onnx (onnxruntime only; the same as
     the runtime's chainclust-assign)."""
-    from chainclust_runtime.cli import assign_file, ProgressBar
+    from chainclust_runtime.cli import assign_file, exit_on_sigterm, ProgressBar
+    exit_on_sigterm()
     n = assign_file(model, data, output, batch_size, label_column,
                     None if quiet else ProgressBar())
     click.echo('wrote %d labels to %s' % (n, output))

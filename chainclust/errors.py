@@ -18,3 +18,7 @@ class ResumeError(ChainclustError):
 
 class RunLockedError(ChainclustError):
     """Another process is training into the same result folder."""
+
+
+class TrainingDivergedError(ChainclustError):
+    """A loss term or a parameter became NaN or infinite during training."""

@@ -4,6 +4,8 @@ import json
 import os
 import tempfile
 
+from chainclust_runtime.stream import remove_stale_temporaries, TMP_PREFIX
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -12,7 +14,9 @@ def atomic_path(path):
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     suffix = os.path.splitext(path)[1]  # keep the extension: numpy.savez adds one
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-', suffix=suffix)
+    remove_stale_temporaries(directory)  # left by writers that were killed
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='%s%d-' % (TMP_PREFIX, os.getpid()),
+                               suffix=suffix)
     os.close(fd)
     try:
         yield tmp

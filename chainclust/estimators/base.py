@@ -156,6 +156,9 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
             self
         """
         self._validate_params()
+        for name, value in self.get_params(deep=False).items():
+            if isinstance(value, Real) and not numpy.isfinite(value):
+                raise ValueError('%s must be a finite number, got %r' % (name, value))
         x, y, origin = self._unpack(X, y)
         x = as_samples(x)
         if len(x) < 2:

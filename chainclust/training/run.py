@@ -27,6 +27,7 @@ import numpy
 
 from chainclust.errors import ResumeError, RunLockedError
 from chainclust.io import atomic_path, load_npz, write_json
+from chainclust.training.guard import NonFiniteGuard
 from chainclust.training.random_states import random_stream, RandomStateSnapshot
 
 KEY_FILE = 'key.json'
@@ -210,7 +211,7 @@ class TrainingRun(object):
             trainer = self._trainer(phase, folder)
             if os.path.exists(snapshot):
                 load_npz(snapshot, trainer)
-            trainer.run()
+            trainer.run(show_loop_exception_msg=False)
             phase.iterations = trainer.updater.iteration
         saver = serializers.DictionarySerializer()
         saver.save(phase.loss)
@@ -259,6 +260,7 @@ class TrainingRun(object):
             trainer.extend(extension, **kwargs)
         states = dict(phase.random_states, order=order_state)
         trainer.extend(RandomStateSnapshot(states), name='random_states')
+        trainer.extend(NonFiniteGuard(folder, phase.loss), name='non_finite_guard')
         if not self.writes:
             return trainer
         trainer.extend(extensions.LogReport(trigger=phase.log_trigger))

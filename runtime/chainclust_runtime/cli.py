@@ -1,11 +1,14 @@
 """``chainclust-assign MODEL.onnx DATA -o labels.npy``: label data with onnxruntime."""
 import argparse
+import os
+import signal
 import sys
 import time
 
 from chainclust_runtime.assigner import Assigner
-from chainclust_runtime.errors import ChainclustError
+from chainclust_runtime.errors import ChainclustError, DataError
 from chainclust_runtime.stream import label_writer, open_chunks
+from chainclust_runtime.validation import check_samples
 
 
 def assign_file(model, data, output, batch_size=4096, label_column=None,
@@ -25,16 +28,44 @@ def assign_file(model, data, output, batch_size=4096, label_column=None,
     """
     if batch_size < 1:
         raise ChainclustError('batch size must be >= 1, got %d' % batch_size)
+    for path, what in ((data, 'input data'), (getattr(model, 'path', model), 'model')):
+        if isinstance(path, str) and _same_file(output, path):
+            raise DataError('the output %s is the %s %s; choose another -o (nothing was '
+                            'written)' % (output, what, path))
     assigner = model if isinstance(model, Assigner) else Assigner(model)
     n_rows, chunks = open_chunks(data, batch_size, label_column)
+    if n_rows == 0:
+        raise DataError('%s holds no rows: nothing to label (an existing %s is kept)'
+                        % (data, output))
     done = 0
     with label_writer(output, n_rows) as write:
         for chunk in chunks:
+            check_samples(chunk, name=str(data), sample_shape=assigner.input_shape,
+                          first_row=done)
             write(assigner.predict(chunk))
             done += len(chunk)
             if progress is not None:
                 progress(done, n_rows)
     return done
+
+
+def exit_on_sigterm():
+    """Turn SIGTERM into SystemExit, so that ``finally`` blocks remove temporary files."""
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+    if hasattr(signal, 'SIGTERM'):
+        signal.signal(signal.SIGTERM, handler)
+
+
+def _same_file(a, b):
+    """``True`` if paths ``a`` and ``b`` name one file (links and spellings included)."""
+    a, b = os.fspath(a), os.fspath(b)
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False  # one of them does not exist yet
 
 
 class ProgressBar(object):
@@ -68,6 +99,7 @@ def main(argv=None):
                         help='CSV only: a label column to leave out of the features')
     parser.add_argument('-q', '--quiet', action='store_true', help='no progress bar')
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     try:
         n = assign_file(args.model, args.data, args.output, args.batch_size,
                         args.label_column, None if args.quiet else ProgressBar())

@@ -60,6 +60,36 @@ def open_chunks(path, batch_size, label_column=None):
     return len(x), (x[i:i + batch_size] for i in range(0, len(x), batch_size))
 
 
+TMP_PREFIX = '.tmp-chainclust-'
+
+
+def remove_stale_temporaries(directory):
+    """Remove ``.tmp-chainclust-PID-*`` files of processes that no longer run.
+
+    A killed writer (SIGKILL, power loss) cannot remove its temporary file;
+    the next writer in the same folder does.
+    """
+    for name in os.listdir(directory):
+        if not name.startswith(TMP_PREFIX):
+            continue
+        pid = name[len(TMP_PREFIX):].split('-', 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            try:
+                os.remove(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def label_writer(path, n_rows):
     """Yield ``write(labels_chunk)``; the file appears complete or not at all.
@@ -74,7 +104,12 @@ def label_writer(path, n_rows):
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise DataError('no such folder for the output: %s' % directory)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-', suffix=suffix)
+    if os.path.isdir(path):
+        raise DataError('the output %s is a folder; give a file name ending in .npy, .csv '
+                        'or .txt' % path)
+    remove_stale_temporaries(directory)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='%s%d-' % (TMP_PREFIX, os.getpid()),
+                               suffix=suffix)
     os.close(fd)
     written = [0]
     try:

@@ -4,13 +4,21 @@ import numpy
 from chainclust_runtime.errors import DataError
 
 
-def check_samples(x, name='data', sample_shape=None):
+FLOAT32_MAX = float(numpy.finfo(numpy.float32).max)
+
+
+def check_samples(x, name='data', sample_shape=None, first_row=0):
     """Validate a sample array and return it; raise :class:`DataError` if unusable.
+
+    Models compute in float32, so a float value must be finite **after** the
+    cast: 1e39 is finite in float64 and infinite in float32.
 
     Args:
         x: array-like ``(N, *sample_shape)`` of real numbers.
         name (str): how the message refers to the data.
         sample_shape (tuple or None): the shape each sample must have.
+        first_row (int): the row of ``x[0]`` in the whole file (for chunks), so
+            that messages give positions in the file.
     """
     x = numpy.asarray(x)
     if x.dtype == object or not (numpy.issubdtype(x.dtype, numpy.number)
@@ -27,11 +35,14 @@ def check_samples(x, name='data', sample_shape=None):
         raise DataError('%s has samples of shape %s, expected %s'
                         % (name, tuple(x.shape[1:]), tuple(sample_shape)))
     if numpy.issubdtype(x.dtype, numpy.floating):
-        bad = ~numpy.isfinite(x)
+        with numpy.errstate(invalid='ignore'):
+            bad = ~(numpy.abs(x) <= FLOAT32_MAX)  # NaN, inf and beyond float32
         if bad.any():
-            first = numpy.argwhere(bad)[0]
-            raise DataError('%s contains %d NaN/inf values (first at sample %d)'
-                            % (name, int(bad.sum()), int(first[0])))
+            first = int(numpy.argwhere(bad)[0][0])
+            raise DataError('%s contains %d NaN/inf values or values beyond the float32 range '
+                            '(first at sample %d: %r)'
+                            % (name, int(bad.sum()), first_row + first,
+                               float(x[first][bad[first]][0])))
     return x
 
 
