@@ -3,6 +3,7 @@ import functools
 import inspect
 import os
 import sys
+import traceback
 
 import click
 
@@ -11,17 +12,27 @@ from chainclust.errors import ChainclustError
 
 
 def _report_errors(fn):
-    """Turn chainclust's user-facing errors into one-line click errors."""
+    """Turn chainclust's user-facing errors into one-line click errors.
+
+    Only chainclust's own error classes (and the operating system's, such as
+    an --out this user cannot write) become one line; anything else is a bug
+    and keeps its traceback, with a request to report it.
+    """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except ChainclustError as e:
             raise click.ClickException(str(e))
-        except ValueError as e:  # invalid hyper-parameters from the estimators
-            raise click.ClickException(str(e))
-        except OSError as e:  # e.g. an --out folder this user cannot write
+        except OSError as e:
+            if e.strerror is None:
+                raise
             raise click.ClickException('%s: %s' % (e.filename or 'file system', e.strerror))
+        except Exception:
+            traceback.print_exc()
+            raise click.ClickException(
+                'unexpected error: this is a bug in chainclust %s; please report it with the '
+                'traceback above' % __version__)
     return wrapper
 
 

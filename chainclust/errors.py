@@ -4,6 +4,7 @@ The base classes live in :mod:`chainclust_runtime.errors` so that the
 Chainer-free runtime and the trainer share one hierarchy.
 """
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
 
 from chainclust_runtime.errors import ChainclustError, DataError, ModelFileError  # NOQA
 
@@ -22,3 +23,7 @@ class RunLockedError(ChainclustError):
 
 class TrainingDivergedError(ChainclustError):
     """A loss term or a parameter became NaN or infinite during training."""
+
+
+class ParameterError(ChainclustError, InvalidParameterError):
+    """An estimator parameter is invalid (alone, or for the data it is given)."""

@@ -43,8 +43,10 @@ def assigner_model(estimator, opset=DEFAULT_OPSET):
     Returns:
         onnx.ModelProto: checked and shape-inferred.
     """
-    if int(opset) < MIN_OPSET:
-        raise ExportError('opset must be >= %d, got %s' % (MIN_OPSET, opset))
+    newest = onnx.defs.onnx_opset_version()
+    if not MIN_OPSET <= int(opset) <= newest:
+        raise ExportError('opset must be in %d..%d (the newest this onnx %s knows), got %s'
+                          % (MIN_OPSET, newest, onnx.__version__, opset))
     estimator._check_fitted()
     net = copy.deepcopy(estimator.net_)  # the estimator keeps its device
     net.to_cpu()
@@ -123,7 +125,22 @@ def export_onnx(estimator, path, opset=DEFAULT_OPSET, quantize=None):
         onnx.save(model, tmp)
         if quantize == 'int8':
             model = _quantize_int8(tmp, model)
+        _check_loads(tmp, opset)  # before the file takes its place
     return model
+
+
+def _check_loads(path, opset):
+    """Raise ExportError unless onnxruntime (when installed) can load ``path``."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    try:
+        onnxruntime.InferenceSession(path, providers=['CPUExecutionProvider'])
+    except Exception as e:  # onnxruntime raises its own exception types
+        raise ExportError('onnxruntime %s cannot load the exported model at opset %s (%s); '
+                          'choose a lower --opset' % (onnxruntime.__version__, opset,
+                                                      str(e).splitlines()[0][:200]))
 
 
 def _quantize_int8(path, fp32_model):

@@ -8,6 +8,7 @@ A method is a subclass that declares its own parameters (``__init__`` and
 seeding, resume, prediction, persistence, export, the command line) comes
 from here and from the network protocol.
 """
+import contextlib
 import hashlib
 import json
 from numbers import Integral, Real
@@ -27,7 +28,8 @@ from chainclust import metrics
 from chainclust._version import __version__
 from chainclust.datasets import check_labels, check_samples, Dataset
 from chainclust.devices import get_device
-from chainclust.errors import DataError, ModelFileError, NotFittedError
+from chainclust.errors import ChainclustError, DataError, ModelFileError, NotFittedError
+from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
 from chainclust.io import atomic_path, load_npz, save_npy, write_json
 from chainclust.links.normalization import MODES as NORMALIZE_MODES
@@ -43,6 +45,18 @@ SHARED_PARAMS = ('n_clusters', 'normalize', 'device', 'random_state', 'out', 're
                  'verbose')
 # Parameters that change where and how visibly a model trains, not what it learns.
 RUN_PARAMS = ('device', 'out', 'resume', 'verbose')
+
+
+@contextlib.contextmanager
+def parameter_errors():
+    """Re-raise a parameter check's ValueError as :class:`ParameterError`, which the
+    command line prints as one line (other ValueErrors are bugs and keep their traceback)."""
+    try:
+        yield
+    except ChainclustError:
+        raise
+    except ValueError as e:
+        raise ParameterError(str(e)) from None
 
 
 def fingerprint(x):
@@ -155,10 +169,11 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         Returns:
             self
         """
-        self._validate_params()
-        for name, value in self.get_params(deep=False).items():
-            if isinstance(value, Real) and not numpy.isfinite(value):
-                raise ValueError('%s must be a finite number, got %r' % (name, value))
+        with parameter_errors():
+            self._validate_params()
+            for name, value in self.get_params(deep=False).items():
+                if isinstance(value, Real) and not numpy.isfinite(value):
+                    raise ValueError('%s must be a finite number, got %r' % (name, value))
         x, y, origin = self._unpack(X, y)
         x = as_samples(x)
         if len(x) < 2:
@@ -172,7 +187,8 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         self.input_shape_ = tuple(int(s) for s in x.shape[1:])
         self.input_dtype_ = str(x.dtype)
         self.data_info_ = dict(origin or {}, n_samples=int(len(x)), fingerprint=fingerprint(x))
-        self._check_params(len(x))
+        with parameter_errors():
+            self._check_params(len(x))
         seed = self._seed()
         net = self._build_net(random_stream(seed, 'init'))
         net.normalize.fit(x, self.normalize)

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_float
 from chainclust.estimators.base import non_negative_int
 from chainclust.estimators.base import positive_float, positive_int
+from chainclust.errors import ParameterError
 from chainclust.functions.codebook_distance import METRICS
 from chainclust.inference import batched_forward
 from chainclust.models import ReconstructionLoss, VQAELoss, VQAENet
@@ -126,7 +127,7 @@ class VQAE(ClusteringEstimator):
             try:
                 from tensorboardX import SummaryWriter
             except ImportError:
-                raise ValueError('tensorboard=True needs tensorboardX: pip install tensorboardX')
+                raise ParameterError('tensorboard=True needs tensorboardX: pip install tensorboardX')
             writer = SummaryWriter(os.path.join(run.out, 'tensorboard'))
         try:
             self._train_phases(run, net, x, writer)

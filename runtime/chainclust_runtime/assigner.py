@@ -4,14 +4,24 @@ import os
 
 import numpy
 
-from chainclust_runtime.errors import DataError, ModelFileError
+from chainclust_runtime.errors import ChainclustError, DataError, ModelFileError
 from chainclust_runtime.validation import check_samples
 
 FORMAT = 'chainclust-assigner'
 
 
+def import_onnxruntime():
+    """onnxruntime, or a one-line error saying which extra installs it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ChainclustError("onnxruntime is not installed; install an extra: pip install "
+                              "'chainclust[cpu]' (or [gpu]), or 'chainclust-runtime[cpu]'")
+    return onnxruntime
+
+
 def _providers():
-    import onnxruntime
+    onnxruntime = import_onnxruntime()
     available = onnxruntime.get_available_providers()
     return [p for p in ('CUDAExecutionProvider', 'CPUExecutionProvider') if p in available]
 
@@ -35,7 +45,7 @@ class Assigner(object):
     """
 
     def __init__(self, path, providers=None, threads=None):
-        import onnxruntime
+        onnxruntime = import_onnxruntime()
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise ModelFileError('no such model file: %s' % path)

@@ -10,7 +10,9 @@ FLOAT32_MAX = float(numpy.finfo(numpy.float32).max)
 def check_samples(x, name='data', sample_shape=None, first_row=0):
     """Validate a sample array and return it; raise :class:`DataError` if unusable.
 
-    Models compute in float32, so a float value must be finite **after** the
+    Byte order and dtype are normalised here, once for every path: non-native
+    (big-endian) arrays become native, bool becomes float32 0/1. Models
+    compute in float32, so a float value must be finite **after** the
     cast: 1e39 is finite in float64 and infinite in float32.
 
     Args:
@@ -29,6 +31,10 @@ def check_samples(x, name='data', sample_shape=None, first_row=0):
     if x.ndim < 2:
         raise DataError('%s must have shape (n_samples, n_features...), got %s'
                         % (name, x.shape))
+    if x.dtype == bool:
+        x = x.astype(numpy.float32)  # 0/1 values; bool cannot be a model input
+    elif not x.dtype.isnative:
+        x = x.astype(x.dtype.newbyteorder('='))  # big-endian files on little-endian CPUs
     if x.shape[0] == 0 or x.size == 0:
         raise DataError('%s is empty (shape %s)' % (name, x.shape))
     if sample_shape is not None and tuple(x.shape[1:]) != tuple(sample_shape):

@@ -95,3 +95,17 @@ sys.exit(cli.main([sys.argv[1], sys.argv[2], '-o', sys.argv[3], '-q']))
                              str(out)])
     assert result.returncode == 128 + 15
     assert sorted(os.listdir(str(tmp_path))) == ['data.npy']
+
+
+def test_missing_onnxruntime_names_the_extra(monkeypatch):
+    from chainclust_runtime import ChainclustError
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)  # import onnxruntime fails
+    with pytest.raises(ChainclustError, match=r"pip install 'chainclust\[cpu\]'"):
+        Assigner(MODEL)
+
+
+@pytest.mark.parametrize('dtype', ['>f4', '>f8', '>i2'])
+def test_big_endian_input_labels_like_native(dtype):
+    x = _digits()
+    native = Assigner(MODEL).predict(x)
+    numpy.testing.assert_array_equal(Assigner(MODEL).predict(x.astype(dtype)), native)
