@@ -164,11 +164,17 @@ def evaluate(result_dir, data, labels, label_column, device):
     """
     import numpy
     from chainclust import datasets, metrics
+    from chainclust.estimators.base import fingerprint
     info, model = _load_model(result_dir, device)
     source = click.get_current_context().get_parameter_source('data')
     recorded = info.get('data', {})
     if source == click.core.ParameterSource.DEFAULT and recorded.get('source'):
         dataset = datasets.reload(recorded)
+        now = fingerprint(dataset.x)
+        if recorded.get('fingerprint') not in (None, now):
+            click.echo('warning: %s changed since training (fingerprint %s then, %s now); '
+                       'these labels and metrics are for the data as it is now'
+                       % (dataset.name, recorded['fingerprint'], now), err=True)
     else:
         dataset = datasets.load(data, labels=labels, label_column=label_column)
     predicted = model.predict(dataset.x)

@@ -79,3 +79,60 @@ def test_export_refuses_opset_99_on_the_command_line(tmp_path, digits):
                                        '--opset', 99])
     assert result.exit_code != 0 and 'opset' in result.output
     assert 'Traceback' not in result.output and not os.path.exists(str(tmp_path / 'm.onnx'))
+
+
+@pytest.fixture
+def trained_on_a_file(digits, tmp_path):
+    path = str(tmp_path / 'data.npy')
+    numpy.save(path, digits.x)
+    out = str(tmp_path / 'r')
+    DEC(out=out, **TINY).fit(datasets.load(path))
+    return path, out
+
+
+def test_evaluate_warns_when_the_recorded_data_changed(trained_on_a_file):
+    path, out = trained_on_a_file
+    result = CliRunner().invoke(main, ['evaluate', out])
+    assert result.exit_code == 0 and 'warning' not in result.output
+    x = numpy.load(path)
+    x[0] = 255 - x[0]
+    numpy.save(path, x)
+    result = CliRunner().invoke(main, ['evaluate', out])
+    assert result.exit_code == 0
+    assert 'warning: %s changed since training (fingerprint ' % path in result.output
+
+
+def test_evaluate_refuses_what_the_runtime_refuses(trained_on_a_file, tmp_path):
+    path, out = trained_on_a_file
+    numpy.save(str(tmp_path / 'scaled.npy'), numpy.load(path) / 255.0)
+    result = CliRunner().invoke(main, ['evaluate', out, '--data', str(tmp_path / 'scaled.npy')])
+    assert result.exit_code == 1
+    assert 'X must hold whole values in 0..255 like the uint8 training data' in result.output
+    model = DEC.load(out)
+    with pytest.raises(Exception, match='whole values in 0..255'):
+        model.predict(numpy.load(path) / 255.0)
+    numpy.testing.assert_array_equal(model.predict(numpy.load(path).astype(float)),
+                                     model.predict(numpy.load(path)))
+
+
+def test_planted_symlink_is_not_followed(digits, tmp_path):
+    outside = tmp_path / 'precious.txt'
+    outside.write_text('keep me')
+    phase = tmp_path / 'r' / 'finetune'
+    phase.mkdir(parents=True)
+    os.symlink(str(outside), str(phase / 'loss.png'))
+    DEC(out=str(tmp_path / 'r'), **TINY).fit(digits.x)
+    assert outside.read_text() == 'keep me'
+    assert not os.path.islink(str(phase / 'loss.png'))
+
+
+def test_corrupt_snapshot_says_which_file_to_delete(digits, tmp_path):
+    from chainclust.errors import ResumeError
+    out = str(tmp_path / 'r')
+    DEC(out=out, **TINY).fit(digits.x)
+    os.remove(os.path.join(out, 'finetune', 'done.npz'))  # as if killed mid-phase ...
+    with open(os.path.join(out, 'finetune', 'snapshot'), 'wb') as f:
+        f.write(b'garbage')  # ... while the disk failed
+    with pytest.raises(ResumeError, match=r'cannot resume from .*snapshot .*delete it to '
+                                          r'train this phase from its start'):
+        DEC(out=out, **TINY).fit(digits.x)

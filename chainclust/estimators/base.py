@@ -32,6 +32,7 @@ from chainclust.errors import ChainclustError, DataError, ModelFileError, NotFit
 from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
 from chainclust.io import atomic_path, load_npz, save_npy, write_json
+from chainclust_runtime.validation import check_model_input
 from chainclust.links.normalization import MODES as NORMALIZE_MODES
 from chainclust.training.random_states import random_stream
 from chainclust.training.run import jsonable, RESUME_MODES, TrainingRun
@@ -245,7 +246,8 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
     def _check_input(self, X):
         self._check_fitted()
         x, _, _ = self._unpack(X, None)
-        return as_samples(x, self.input_shape_, type(self).__name__)
+        x = as_samples(x, self.input_shape_, type(self).__name__)
+        return check_model_input(x, self.input_dtype_)  # the runtime's rule
 
     def transform(self, X):
         """Embeddings ``(N, d)`` of samples ``X`` ``(N, ...)``."""

@@ -25,7 +25,7 @@ from chainer import training
 from chainer.training import extensions
 import numpy
 
-from chainclust.errors import ResumeError, RunLockedError
+from chainclust.errors import ModelFileError, ResumeError, RunLockedError
 from chainclust.io import atomic_path, load_npz, write_json
 from chainclust.training.guard import NonFiniteGuard
 from chainclust.training.random_states import random_stream, RandomStateSnapshot
@@ -205,12 +205,20 @@ class TrainingRun(object):
         os.makedirs(folder, exist_ok=True)
         for stale in glob.glob(os.path.join(folder, 'tmp' + SNAPSHOT_FILE + '*')):
             shutil.rmtree(stale, ignore_errors=True)  # a snapshot write that was killed
+        for name in os.listdir(folder):
+            if os.path.islink(os.path.join(folder, name)):
+                # Never ours: a writer following it would write outside the folder.
+                os.unlink(os.path.join(folder, name))
         write_json(os.path.join(folder, KEY_FILE), key)
         phase.iterations = 0
         if not phase.trains_nothing:
             trainer = self._trainer(phase, folder)
             if os.path.exists(snapshot):
-                load_npz(snapshot, trainer)
+                try:
+                    load_npz(snapshot, trainer)
+                except ModelFileError as e:
+                    raise ResumeError('cannot resume from %s (%s); delete it to train this '
+                                      'phase from its start, or %s' % (snapshot, e, FORCE_HINT))
             trainer.run(show_loop_exception_msg=False)
             phase.iterations = trainer.updater.iteration
         saver = serializers.DictionarySerializer()

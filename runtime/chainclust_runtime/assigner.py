@@ -4,8 +4,8 @@ import os
 
 import numpy
 
-from chainclust_runtime.errors import ChainclustError, DataError, ModelFileError
-from chainclust_runtime.validation import check_samples
+from chainclust_runtime.errors import ChainclustError, ModelFileError
+from chainclust_runtime.validation import check_model_input, check_samples
 
 FORMAT = 'chainclust-assigner'
 
@@ -77,18 +77,7 @@ class Assigner(object):
 
     def _check(self, X):
         x = check_samples(X, name='X', sample_shape=self.input_shape)
-        if x.dtype != self.input_dtype:
-            if numpy.issubdtype(self.input_dtype, numpy.integer):
-                info = numpy.iinfo(self.input_dtype)
-                whole = not numpy.issubdtype(x.dtype, numpy.floating) or \
-                    bool((x == numpy.rint(x)).all())
-                if not whole or x.min() < info.min or x.max() > info.max:
-                    raise DataError(
-                        'X must hold whole values in %d..%d like the %s training data '
-                        '(e.g. grey levels, not levels divided by 255)'
-                        % (info.min, info.max, self.input_dtype))
-            x = x.astype(self.input_dtype)
-        return numpy.ascontiguousarray(x)
+        return numpy.ascontiguousarray(check_model_input(x, self.input_dtype))
 
     def run(self, X, outputs=None):
         """All (or the named) outputs for ``X`` ``(N, *input_shape)`` as a dict."""

@@ -52,6 +52,27 @@ def check_samples(x, name='data', sample_shape=None, first_row=0):
     return x
 
 
+def check_model_input(x, input_dtype, name='X'):
+    """``x`` (checked by :func:`check_samples`) cast to the dtype a model was trained on.
+
+    A model trained on integers (e.g. uint8 grey levels) accepts only whole
+    values in that dtype's range: grey levels divided by 255 would otherwise be
+    silently truncated to 0. The trainer and the runtime share this check.
+    """
+    input_dtype = numpy.dtype(input_dtype)
+    if x.dtype == input_dtype:
+        return x
+    if numpy.issubdtype(input_dtype, numpy.integer):
+        info = numpy.iinfo(input_dtype)
+        whole = not numpy.issubdtype(x.dtype, numpy.floating) or \
+            bool((x == numpy.rint(x)).all())
+        if not whole or x.min() < info.min or x.max() > info.max:
+            raise DataError('%s must hold whole values in %d..%d like the %s training data '
+                            '(e.g. grey levels, not levels divided by 255)'
+                            % (name, info.min, info.max, input_dtype))
+    return x.astype(input_dtype)
+
+
 def check_labels(y, n_samples, name='labels'):
     """Validate class labels for ``n_samples`` samples; return them as int64."""
     y = numpy.asarray(y)
