@@ -41,7 +41,7 @@ setup(
         'cpu': ['onnxruntime>=1.17'],
         'gpu': ['cupy-cuda12x', 'onnxruntime-gpu>=1.17'],
         'tensorboard': ['tensorboardX>=2.6'],
-        'test': ['pytest>=7', 'onnxruntime>=1.17', 'tensorboardX>=2.6'],
+        'test': ['pytest>=7', 'hypothesis>=6.80', 'onnxruntime>=1.17', 'tensorboardX>=2.6'],
     },
     entry_points={'console_scripts': ['chainclust=chainclust.cli:main',
                                       'chainclust-assign=chainclust_runtime.cli:main']},

@@ -36,7 +36,9 @@ def open_chunks(path, batch_size, label_column=None):
     _check_exists(path)
     if _kind(path) == 'npy' and not path.lower().endswith('.gz'):
         shape, dtype, offset, fortran = _npy_layout(path)
-        if fortran or len(shape) == 0:
+        if len(shape) == 0:
+            raise DataError('%s holds a single number (a 0-d array), not samples' % path)
+        if fortran:
             x, _ = read_data(path)
             return len(x), (x[i:i + batch_size] for i in range(0, len(x), batch_size))
         row = int(numpy.prod(shape[1:], dtype=numpy.int64)) * dtype.itemsize

@@ -109,3 +109,28 @@ def test_big_endian_input_labels_like_native(dtype):
     x = _digits()
     native = Assigner(MODEL).predict(x)
     numpy.testing.assert_array_equal(Assigner(MODEL).predict(x.astype(dtype)), native)
+
+
+def test_eight_threads_share_one_assigner():
+    from concurrent.futures import ThreadPoolExecutor
+    x = _digits()
+    assigner = Assigner(MODEL)
+    expected = assigner.predict(x)
+    chunks = [x[i::8] for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(assigner.predict, chunks * 4))
+    for i, labels in enumerate(results):
+        numpy.testing.assert_array_equal(labels, expected[i % 8::8])
+
+
+def test_two_processes_writing_one_output(tmp_path):
+    numpy.save(tmp_path / 'data.npy', numpy.repeat(_digits(), 20, axis=0))  # 4,000 rows
+    out = str(tmp_path / 'labels.npy')
+    command = [sys.executable, '-m', 'chainclust_runtime.cli', MODEL,
+               str(tmp_path / 'data.npy'), '-o', out, '-q', '--batch-size', '64']
+    first, second = subprocess.Popen(command), subprocess.Popen(command)
+    assert first.wait() == 0 and second.wait() == 0
+    labels = numpy.load(out)
+    numpy.testing.assert_array_equal(labels, Assigner(MODEL).predict(
+        numpy.load(str(tmp_path / 'data.npy'))))
+    assert sorted(os.listdir(str(tmp_path))) == ['data.npy', 'labels.npy']
