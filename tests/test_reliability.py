@@ -136,3 +136,63 @@ def test_corrupt_snapshot_says_which_file_to_delete(digits, tmp_path):
     with pytest.raises(ResumeError, match=r'cannot resume from .*snapshot .*delete it to '
                                           r'train this phase from its start'):
         DEC(out=out, **TINY).fit(digits.x)
+
+
+def test_gzipped_npy_loads(tmp_path, digits):
+    import gzip
+    numpy.save(str(tmp_path / 'x.npy'), digits.x)
+    with open(str(tmp_path / 'x.npy'), 'rb') as f, gzip.open(str(tmp_path / 'x.npy.gz'),
+                                                              'wb') as g:
+        g.write(f.read())
+    numpy.testing.assert_array_equal(datasets.load(str(tmp_path / 'x.npy.gz')).x, digits.x)
+    with gzip.open(str(tmp_path / 'y.npy.gz'), 'wb') as g:
+        g.write(b'plain text')
+    with pytest.raises(Exception, match='gzip-compressed, but not a compressed .npy'):
+        datasets.load(str(tmp_path / 'y.npy.gz'))
+
+
+def test_mixed_grey_and_colour_images_are_named(tmp_path):
+    from PIL import Image
+    Image.fromarray(numpy.zeros((8, 8), numpy.uint8)).save(str(tmp_path / 'a.png'))
+    Image.fromarray(numpy.zeros((8, 8, 3), numpy.uint8)).save(str(tmp_path / 'b.png'))
+    with pytest.raises(Exception, match='mixes greyscale and colour images .*a.png is '
+                                        'greyscale, .*b.png is RGB'):
+        datasets.load(str(tmp_path))
+
+
+@pytest.mark.parametrize('edit,named', [
+    (lambda i: i.update(params=[1, 2]), 'params'),
+    (lambda i: i['input'].update(shape='8x8'), 'input.shape'),
+    (lambda i: i['input'].update(dtype='object'), 'input.dtype'),
+    (lambda i: i.update(method=3, metrics='good'), 'method, metrics'),
+])
+def test_model_json_fields_of_the_wrong_type_are_named(digits, tmp_path, edit, named):
+    import json
+    from chainclust.errors import ModelFileError
+    out = str(tmp_path / 'r')
+    DEC(out=out, **TINY).fit(digits.x)
+    with open(os.path.join(out, 'model.json')) as f:
+        info = json.load(f)
+    edit(info)
+    with open(os.path.join(out, 'model.json'), 'w') as f:
+        json.dump(info, f)
+    with pytest.raises(ModelFileError, match='fields of the wrong type: ' + named):
+        DEC.load(out)
+
+
+def test_forged_metadata_is_refused(digits, tmp_path):
+    import onnx
+    from chainclust.errors import ModelFileError
+    model = DEC(**TINY).fit(digits.x)
+    path = str(tmp_path / 'm.onnx')
+    proto = export_onnx(model, path)
+    for key, value in (('chainclust.input_shape', '[9, 9]'), ('chainclust.n_clusters', '7'),
+                       ('chainclust.input_dtype', 'float32'), ('chainclust.score', 'distance')):
+        forged = onnx.ModelProto()
+        forged.CopyFrom(proto)
+        for prop in forged.metadata_props:
+            if prop.key == key:
+                prop.value = value
+        onnx.save(forged, str(tmp_path / 'forged.onnx'))
+        with pytest.raises(ModelFileError, match='does not match its chainclust metadata'):
+            Assigner(str(tmp_path / 'forged.onnx'))

@@ -358,6 +358,34 @@ def as_samples(X, sample_shape=None, owner=None):
     return check_samples(x, name='X', sample_shape=sample_shape)
 
 
+def _check_field_types(info, path):
+    """Raise ModelFileError naming each field of ``model.json`` with a wrong type."""
+    def is_shape(v):
+        return isinstance(v, list) and all(isinstance(d, int) and d > 0 for d in v)
+
+    def is_dtype(v):
+        try:
+            return isinstance(v, str) and numpy.dtype(v).kind in 'biuf'
+        except TypeError:
+            return False
+    checks = [('method', str, lambda v: True), ('params', dict, lambda v: True),
+              ('input', dict, lambda v: True)]
+    wrong = [name for name, kind, ok in checks
+             if not isinstance(info.get(name), kind) or not ok(info.get(name))]
+    if isinstance(info.get('input'), dict):
+        if not is_shape(info['input'].get('shape')):
+            wrong.append('input.shape (a list of positive integers)')
+        if not is_dtype(info['input'].get('dtype')):
+            wrong.append('input.dtype (a numeric dtype name)')
+    for name in ('data', 'normalization'):
+        if name in info and not isinstance(info[name], dict):
+            wrong.append(name)
+    if info.get('metrics') is not None and not isinstance(info['metrics'], dict):
+        wrong.append('metrics')
+    if wrong:
+        raise ModelFileError('%s has fields of the wrong type: %s' % (path, ', '.join(wrong)))
+
+
 def read_model_info(directory):
     """Read and check ``model.json`` of a result folder; return it as a dict."""
     path = os.path.join(directory, MODEL_JSON)
@@ -380,6 +408,7 @@ def read_model_info(directory):
     for key in ('method', 'params', 'input'):
         if key not in info:
             raise ModelFileError('%s lacks %r' % (path, key))
+    _check_field_types(info, path)
     if not os.path.exists(os.path.join(directory, MODEL_NPZ)):
         raise ModelFileError('%s has no %s' % (directory, MODEL_NPZ))
     return info

@@ -74,6 +74,35 @@ class Assigner(object):
         except (KeyError, ValueError, TypeError) as e:
             raise ModelFileError('%s: damaged chainclust metadata (%s)' % (path, e))
         self.path = path
+        self._check_graph()
+
+    def _check_graph(self):
+        """The graph must be what the metadata says (forged or edited files are refused)."""
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        problems = []
+        if len(inputs) != 1 or inputs[0].name != 'input':
+            problems.append('one input named "input" expected')
+        else:
+            shape = tuple(inputs[0].shape[1:])
+            if shape != self.input_shape:
+                problems.append('input shape %s, metadata says %s' % (shape, self.input_shape))
+            onnx_type = 'tensor(%s)' % {'float32': 'float', 'float64': 'double'}.get(
+                self.input_dtype.name, self.input_dtype.name)
+            if inputs[0].type != onnx_type:
+                problems.append('input type %s, metadata says %s' % (inputs[0].type,
+                                                                      self.input_dtype))
+        names = {o.name: o for o in outputs}
+        if self.score not in ('proba', 'distance'):
+            problems.append('score %r is neither proba nor distance' % self.score)
+        elif not {'label', self.score, 'embedding'} <= set(names):
+            problems.append('outputs %s, expected label, %s and embedding'
+                            % (sorted(names), self.score))
+        elif names[self.score].shape[1:] != [self.n_clusters]:
+            problems.append('%s has %s clusters, metadata says %d'
+                            % (self.score, names[self.score].shape[1:], self.n_clusters))
+        if problems:
+            raise ModelFileError('%s: the graph does not match its chainclust metadata (%s)'
+                                 % (self.path, '; '.join(problems)))
 
     def _check(self, X):
         x = check_samples(X, name='X', sample_shape=self.input_shape)

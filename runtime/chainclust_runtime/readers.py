@@ -117,8 +117,11 @@ def _kind(path):
 
 def _load_npy(path, mmap=False):
     with open(path, 'rb') as f:
-        if f.read(6) != b'\x93NUMPY':
-            raise DataError('%s is not a valid .npy file (no NumPy header)' % path)
+        magic = f.read(6)
+    if magic[:2] == b'\x1f\x8b':  # gzip
+        return _load_gzipped_npy(path)
+    if magic != b'\x93NUMPY':
+        raise DataError('%s is not a valid .npy file (no NumPy header)' % path)
     try:
         return numpy.load(path, allow_pickle=False, mmap_mode='r' if mmap else None)
     except ValueError as e:
@@ -128,6 +131,28 @@ def _load_npy(path, mmap=False):
         raise DataError('%s is not a valid .npy file (%s)' % (path, e))
     except (OSError, EOFError) as e:
         raise DataError('%s is not a valid .npy file (%s)' % (path, e))
+
+
+def _load_gzipped_npy(path):
+    """A gzip-compressed ``.npy`` (``x.npy.gz``), read into memory."""
+    import gzip
+    import io
+    try:
+        with gzip.open(path, 'rb') as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise DataError('%s is gzip-compressed but cannot be decompressed (%s)' % (path, e))
+    if raw[:6] != b'\x93NUMPY':
+        raise DataError('%s is gzip-compressed, but not a compressed .npy file' % path)
+    try:
+        return numpy.load(io.BytesIO(raw), allow_pickle=False)
+    except ValueError as e:
+        if 'pickle' in str(e).lower():
+            raise DataError('%s holds Python objects; chainclust never unpickles '
+                            'files, save a numeric array instead' % path)
+        raise DataError('%s is not a valid compressed .npy file (%s)' % (path, e))
+    except (OSError, EOFError) as e:
+        raise DataError('%s is not a valid compressed .npy file (%s)' % (path, e))
 
 
 def _load_npz(path):
@@ -266,6 +291,10 @@ def _load_image_folder(path):
         except (OSError, ValueError) as e:
             raise DataError('%s: cannot read image (%s)' % (f, e))
     odd = next((i for i, a in enumerate(arrays) if a.shape != arrays[0].shape), None)
+    if odd is not None and arrays[0].shape[:2] == arrays[odd].shape[:2]:
+        grey, colour = (0, odd) if arrays[0].ndim == 2 else (odd, 0)
+        raise DataError('%s mixes greyscale and colour images (%s is greyscale, %s is RGB); '
+                        'convert them to one mode first' % (path, files[grey], files[colour]))
     if odd is not None:
         raise DataError('%s: images have different sizes (%s is %s, %s is %s); '
                         'resize them to one size first'
