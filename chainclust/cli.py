@@ -194,14 +194,28 @@ def evaluate(result_dir, data, labels, label_column, device):
               help='Where to write the ONNX assigner.')
 @click.option('--opset', type=click.IntRange(min=17), default=17, show_default=True)
 @click.option('--quantize', type=click.Choice(['int8']), default=None,
-              help='Write a dynamically quantized model (int8 weights).')
+              help='Write an int8 model (weights and activations of the encoder; scales '
+                   'calibrated on the training data, so labels do not depend on the batch).')
+@click.option('--calibration-data', default=None,
+              help='int8 only: samples to calibrate on (default: the training data '
+                   'recorded in RESULT_DIR).')
 @_report_errors
-def export(result_dir, onnx_path, opset, quantize):
+def export(result_dir, onnx_path, opset, quantize, calibration_data):
     """Export a trained model as one ONNX file: preprocessing, encoder and the
     assignment head, with outputs label, proba/distance and embedding."""
+    from chainclust import datasets
+    from chainclust.errors import DataError
     from chainclust_export import export_onnx
     info, model = _load_model(result_dir, '@numpy')
-    export_onnx(model, onnx_path, opset, quantize=quantize)
+    calibration = None
+    if quantize and calibration_data is not None:
+        calibration = datasets.load(calibration_data).x
+    elif quantize:
+        if not info.get('data', {}).get('source'):
+            raise DataError('%s does not record its training data; pass --calibration-data '
+                            'for the int8 calibration' % result_dir)
+        calibration = datasets.reload(info['data']).x
+    export_onnx(model, onnx_path, opset, quantize=quantize, calibration=calibration)
     click.echo('wrote %s (%s, %d clusters, opset %d%s)'
                % (onnx_path, info['method'], model.n_clusters, opset,
                   ', int8' if quantize else ''))

@@ -196,3 +196,25 @@ def test_forged_metadata_is_refused(digits, tmp_path):
         onnx.save(forged, str(tmp_path / 'forged.onnx'))
         with pytest.raises(ModelFileError, match='does not match its chainclust metadata'):
             Assigner(str(tmp_path / 'forged.onnx'))
+
+
+def test_cli_int8_export_calibrates_on_the_recorded_data(trained_on_a_file, digits, tmp_path):
+    path, out = trained_on_a_file
+    onnx_path = str(tmp_path / 'q.onnx')
+    result = CliRunner().invoke(main, ['export', out, '--onnx', onnx_path, '--quantize',
+                                       'int8'])
+    assert result.exit_code == 0, result.output
+    assigner = Assigner(onnx_path)
+    assert assigner.metadata['quantization'] == 'int8-static'
+    labels = assigner.predict(digits.x)
+    numpy.testing.assert_array_equal(
+        numpy.concatenate([assigner.predict(digits.x[i:i + 7]) for i in range(0, 150, 7)]),
+        labels)
+    bare = str(tmp_path / 'bare')
+    DEC(out=bare, **TINY).fit(digits.x)  # arrays: no recorded source
+    result = CliRunner().invoke(main, ['export', bare, '--onnx', onnx_path, '--quantize',
+                                       'int8'])
+    assert result.exit_code == 1 and '--calibration-data' in result.output
+    result = CliRunner().invoke(main, ['export', bare, '--onnx', onnx_path, '--quantize',
+                                       'int8', '--calibration-data', path])
+    assert result.exit_code == 0, result.output
