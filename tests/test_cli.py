@@ -174,3 +174,8 @@ def test_unwritable_out_is_one_line(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith('Error: ') and 'Not a directory' in result.output
     assert 'Traceback' not in result.output
+
+
+def test_negative_seed_names_the_option():
+    result = run('train', 'dec', '--data', 'digits', '--seed', -1)
+    assert result.exit_code == 2 and "Invalid value for '--seed'" in result.output
