@@ -122,15 +122,20 @@ def _load_npy(path, mmap=False):
         return _load_gzipped_npy(path)
     if magic != b'\x93NUMPY':
         raise DataError('%s is not a valid .npy file (no NumPy header)' % path)
+    return _read_npy(path, path, '.npy file', mmap_mode='r' if mmap else None)
+
+
+def _read_npy(source, path, what, **kwargs):
+    """``numpy.load`` of ``source`` (never unpickling), errors naming ``path``."""
     try:
-        return numpy.load(path, allow_pickle=False, mmap_mode='r' if mmap else None)
+        return numpy.load(source, allow_pickle=False, **kwargs)
     except ValueError as e:
         if 'pickle' in str(e).lower():
             raise DataError('%s holds Python objects; chainclust never unpickles '
                             'files, save a numeric array instead' % path)
-        raise DataError('%s is not a valid .npy file (%s)' % (path, e))
+        raise DataError('%s is not a valid %s (%s)' % (path, what, e))
     except (OSError, EOFError) as e:
-        raise DataError('%s is not a valid .npy file (%s)' % (path, e))
+        raise DataError('%s is not a valid %s (%s)' % (path, what, e))
 
 
 def _load_gzipped_npy(path):
@@ -144,15 +149,7 @@ def _load_gzipped_npy(path):
         raise DataError('%s is gzip-compressed but cannot be decompressed (%s)' % (path, e))
     if raw[:6] != b'\x93NUMPY':
         raise DataError('%s is gzip-compressed, but not a compressed .npy file' % path)
-    try:
-        return numpy.load(io.BytesIO(raw), allow_pickle=False)
-    except ValueError as e:
-        if 'pickle' in str(e).lower():
-            raise DataError('%s holds Python objects; chainclust never unpickles '
-                            'files, save a numeric array instead' % path)
-        raise DataError('%s is not a valid compressed .npy file (%s)' % (path, e))
-    except (OSError, EOFError) as e:
-        raise DataError('%s is not a valid compressed .npy file (%s)' % (path, e))
+    return _read_npy(io.BytesIO(raw), path, 'compressed .npy file')
 
 
 def _load_npz(path):
