@@ -22,7 +22,7 @@ import zipfile
 import numpy
 
 from chainclust_runtime.errors import DataError
-from chainclust_runtime.validation import check_labels
+from chainclust_runtime.validation import check_labels, check_samples
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff')
 _X_KEYS = ('x', 'X', 'data', 'images')
@@ -253,6 +253,8 @@ def _load_csv(path, kind, label_column):
                             % (path, column, table.shape[1]))
         y = table[:, column]
         table = numpy.delete(table, column, axis=1)
+    if table.size:
+        check_samples(table, name=path)  # before the cast: 1e39 would become inf
     return table.astype(numpy.float32), y
 
 

@@ -194,3 +194,9 @@ def test_label_column_only_for_csv(tmp_path):
     numpy.save(tmp_path / 'x.npy', numpy.zeros((5, 2)))
     with pytest.raises(DataError, match='CSV'):
         datasets.load(str(tmp_path / 'x.npy'), label_column=0)
+
+
+def test_csv_values_beyond_float32_are_refused_before_the_cast(tmp_path):
+    (tmp_path / 'big.csv').write_text('1,2\n3,1e39\n')
+    with pytest.raises(DataError, match=r'beyond the float32 range \(first at sample 1: 1e\+39'):
+        datasets.load(str(tmp_path / 'big.csv'))
