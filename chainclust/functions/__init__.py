@@ -2,9 +2,14 @@
 from chainclust.functions.codebook_distance import codebook_distance  # NOQA
 from chainclust.functions.codebook_distance import CodebookDistance  # NOQA
 from chainclust.functions.dec_kl_divergence import dec_kl_divergence  # NOQA
+from chainclust.functions.conditional_prior_kl import conditional_prior_kl  # NOQA
+from chainclust.functions.conditional_prior_kl import ConditionalPriorKL  # NOQA
 from chainclust.functions.dec_kl_divergence import DECKLDivergence  # NOQA
+from chainclust.functions.gaussian_mixture_posterior import gaussian_mixture_posterior  # NOQA
+from chainclust.functions.gaussian_mixture_posterior import GaussianMixturePosterior  # NOQA
 from chainclust.functions.quantizing_error import quantizing_error  # NOQA
 from chainclust.functions.quantizing_error import QuantizingError  # NOQA
 from chainclust.functions.student_t_assignment import student_t_assignment  # NOQA
 from chainclust.functions.student_t_assignment import StudentTAssignment  # NOQA
 from chainclust.functions.vector_quantize import vector_quantize, VectorQuantize  # NOQA
+from chainclust.functions.z_prior_kl import z_prior_kl, ZPriorKL  # NOQA

@@ -25,3 +25,29 @@ def kl_divergence(p, q):
 def dec_loss(z, mu, p, alpha=1.0):
     """Composed DEC loss ``KL(P || Q(z, mu))``."""
     return kl_divergence(p, student_t_assignment(z, mu, alpha))
+
+
+def gaussian_mixture_posterior(x, mu, logvar):
+    """Composed ``log p(z | x, w)`` of :func:`chainclust.functions.gaussian_mixture_posterior`."""
+    shape = mu.shape
+    diff = F.broadcast_to(F.expand_dims(x, 1), shape) - mu
+    return F.log_softmax(-0.5 * F.sum(logvar + diff * diff * F.exp(-logvar), axis=2))
+
+
+def conditional_prior_kl(log_pz, mu_x, logvar_x, mu, logvar):
+    """Composed :func:`chainclust.functions.conditional_prior_kl`."""
+    shape = mu.shape
+    diff = F.broadcast_to(F.expand_dims(mu_x, 1), shape) - mu
+    var_x = F.broadcast_to(F.expand_dims(F.exp(logvar_x), 1), shape)
+    kl = 0.5 * F.sum(logvar - F.broadcast_to(F.expand_dims(logvar_x, 1), shape)
+                     + (var_x + diff * diff) * F.exp(-logvar) - 1, axis=2)
+    return F.sum(F.exp(log_pz) * kl) / log_pz.shape[0]
+
+
+def z_prior_kl(log_pz, information_lambda=0.0):
+    """Composed :func:`chainclust.functions.z_prior_kl` (``F.maximum`` with the threshold)."""
+    import math
+    import numpy
+    n, k = log_pz.shape
+    kl = F.sum(F.exp(log_pz) * (log_pz + math.log(k))) / n
+    return F.maximum(kl, numpy.asarray(information_lambda, dtype=kl.dtype))
