@@ -252,3 +252,17 @@ def convert_codebook_distance(b, f, inputs, outputs, in_data):
     dot = b.node('Gemm', [e_name, w_name], transB=1)
     b.node('Sub', [b.constant(1, w.dtype), b.node('Div', [dot, denominator])], outputs)
 
+
+
+@converter('GaussianMixturePosterior')
+def convert_gaussian_mixture_posterior(b, f, inputs, outputs, in_data):
+    """``log p(z | x, w)``: LogSoftmax over ``-0.5 sum_d (logvar + (x - mu)^2 / var)``."""
+    x_name, mu_name, logvar_name = inputs
+    dtype = numpy.asarray(in_data[0]).dtype
+    x3 = b.node('Unsqueeze', [x_name, b.constant([1], numpy.int64)])
+    diff = b.node('Sub', [x3, mu_name])
+    scaled = b.node('Mul', [b.node('Mul', [diff, diff]),
+                            b.node('Exp', [b.node('Neg', [logvar_name])])])
+    total = b.node('ReduceSum', [b.node('Add', [logvar_name, scaled]),
+                                 b.constant([2], numpy.int64)], keepdims=0)
+    b.node('LogSoftmax', [b.node('Mul', [total, b.constant(-0.5, dtype)])], outputs, axis=1)

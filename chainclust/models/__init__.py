@@ -3,4 +3,5 @@ from chainclust.models.autoencoder import DenoisingLayerLoss, MLPAutoencoder  # 
 from chainclust.models.autoencoder import ReconstructionLoss  # NOQA
 from chainclust.models.base import ClusteringNet, image_layout  # NOQA
 from chainclust.models.dec import DECLoss, DECNet  # NOQA
+from chainclust.models.gmvae import GMVAELoss, GMVAENet  # NOQA
 from chainclust.models.vqae import VQAELoss, VQAENet  # NOQA
