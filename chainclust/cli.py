@@ -56,7 +56,8 @@ def _apply(fn, decorators):
 def data_options(fn):
     return _apply(fn, [
         click.option('--data', default='mnist', show_default=True,
-                     help="'mnist' (embedded), 'digits' (scikit-learn), or a path: "
+                     help="'mnist' (embedded), 'digits' (scikit-learn), 'pinwheel' (GMVAE's "
+                          'synthetic arcs), or a path: '
                           '.npy, .npz, .csv, MNIST IDX (.gz), or a folder of images.'),
         click.option('--labels', default=None,
                      help='Optional labels file for evaluation (.npy, .csv, IDX).'),

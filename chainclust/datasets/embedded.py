@@ -30,4 +30,11 @@ def load_digits():
     return Dataset(x, bunch.target.astype(numpy.int64), 'digits')
 
 
-EMBEDDED = {'mnist': load_mnist, 'digits': load_digits}
+def load_pinwheel():
+    """GMVAE's synthetic set: 10,000 2-D points on 5 arcs (seed 0, see
+    :func:`chainclust.datasets.synthetic.make_pinwheel`)."""
+    from chainclust.datasets.synthetic import make_pinwheel
+    return make_pinwheel(10000, random_state=0)
+
+
+EMBEDDED = {'mnist': load_mnist, 'digits': load_digits, 'pinwheel': load_pinwheel}

@@ -200,3 +200,16 @@ def test_csv_values_beyond_float32_are_refused_before_the_cast(tmp_path):
     (tmp_path / 'big.csv').write_text('1,2\n3,1e39\n')
     with pytest.raises(DataError, match=r'beyond the float32 range \(first at sample 1: 1e\+39'):
         datasets.load(str(tmp_path / 'big.csv'))
+
+
+def test_pinwheel_is_seeded_and_balanced():
+    data = datasets.load('pinwheel')
+    assert data.x.shape == (10000, 2) and data.x.dtype == numpy.float32
+    assert numpy.bincount(data.y).tolist() == [2000] * 5
+    numpy.testing.assert_array_equal(datasets.load('pinwheel').x, data.x)
+    other = datasets.make_pinwheel(500, n_classes=3, random_state=1)
+    assert other.x.shape == (500, 2) and set(other.y.tolist()) == {0, 1, 2}
+    assert not numpy.allclose(other.x, datasets.make_pinwheel(500, 3, random_state=2).x)
+    # the arms are arcs: each class's angles span a wide range at a fairly constant radius
+    radius = numpy.hypot(data.x[:, 0], data.x[:, 1])
+    assert 8 < numpy.median(radius) < 12
