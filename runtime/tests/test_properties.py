@@ -15,7 +15,9 @@ from chainclust_runtime.cli import assign_file
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data')
 MODEL = os.path.join(DATA, 'dec_digits.onnx')
 EXAMPLES = 100
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
+# derandomize: the same examples on every run, so CI is reproducible; explore with
+# other examples by running with settings(derandomize=False) or --hypothesis-seed.
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 DTYPES = st.sampled_from(['uint8', 'int8', 'int16', 'int64', 'float16', 'float32', 'float64',
