@@ -41,8 +41,11 @@ def check_samples(x, name='data', sample_shape=None, first_row=0):
         raise DataError('%s has samples of shape %s, expected %s'
                         % (name, tuple(x.shape[1:]), tuple(sample_shape)))
     if numpy.issubdtype(x.dtype, numpy.floating):
-        with numpy.errstate(invalid='ignore'):
-            bad = ~(numpy.abs(x) <= FLOAT32_MAX)  # NaN, inf and beyond float32
+        if x.dtype.itemsize <= 4:  # float16/float32: only NaN and inf
+            bad = ~numpy.isfinite(x)
+        else:
+            with numpy.errstate(invalid='ignore'):
+                bad = ~(numpy.abs(x) <= FLOAT32_MAX)  # NaN, inf and beyond float32
         if bad.any():
             first = int(numpy.argwhere(bad)[0][0])
             raise DataError('%s contains %d NaN/inf values or values beyond the float32 range '

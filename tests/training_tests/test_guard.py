@@ -55,6 +55,7 @@ def digits():
     return datasets.load('digits').subset(300, random_state=0)
 
 
+@pytest.mark.filterwarnings('ignore:overflow encountered:RuntimeWarning')
 def test_diverging_dec_names_phase_iteration_and_term(digits, tmp_path):
     out = str(tmp_path / 'r')
     with pytest.raises(TrainingDivergedError, match=r'finetune at iteration \d+: the reported '
@@ -64,6 +65,7 @@ def test_diverging_dec_names_phase_iteration_and_term(digits, tmp_path):
     assert not os.path.exists(os.path.join(out, 'model.npz'))
 
 
+@pytest.mark.filterwarnings('ignore:overflow encountered:RuntimeWarning')
 def test_diverging_cli_run_is_one_line(tmp_path):
     result = CliRunner().invoke(main, [
         'train', 'dec', '--data', 'digits', '--limit', 300, '--clusters', 4, '--out',
