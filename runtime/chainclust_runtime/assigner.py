@@ -104,15 +104,19 @@ class Assigner(object):
             raise ModelFileError('%s: the graph does not match its chainclust metadata (%s)'
                                  % (self.path, '; '.join(problems)))
 
-    def _check(self, X):
-        x = check_samples(X, name='X', sample_shape=self.input_shape)
-        return numpy.ascontiguousarray(check_model_input(x, self.input_dtype))
+    def _check(self, X, name='X', first_row=0):
+        x = check_samples(X, name=name, sample_shape=self.input_shape, first_row=first_row)
+        return numpy.ascontiguousarray(check_model_input(x, self.input_dtype, name=name))
 
     def run(self, X, outputs=None):
         """All (or the named) outputs for ``X`` ``(N, *input_shape)`` as a dict."""
         names = outputs or ['label', self.score, 'embedding']
         values = self.session.run(names, {'input': self._check(X)})
         return dict(zip(names, values))
+
+    def _labels(self, chunk, name, first_row):
+        """Labels of one chunk of a file; messages give the file and the row in it."""
+        return self.session.run(['label'], {'input': self._check(chunk, name, first_row)})[0]
 
     def predict(self, X):
         """Cluster labels, int64 ``(N,)``."""

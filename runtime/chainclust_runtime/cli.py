@@ -8,7 +8,6 @@ import time
 from chainclust_runtime.assigner import Assigner
 from chainclust_runtime.errors import ChainclustError, DataError
 from chainclust_runtime.stream import label_writer, open_chunks
-from chainclust_runtime.validation import check_samples
 
 
 def assign_file(model, data, output, batch_size=4096, label_column=None,
@@ -40,9 +39,7 @@ def assign_file(model, data, output, batch_size=4096, label_column=None,
     done = 0
     with label_writer(output, n_rows) as write:
         for chunk in chunks:
-            check_samples(chunk, name=str(data), sample_shape=assigner.input_shape,
-                          first_row=done)
-            write(assigner.predict(chunk))
+            write(assigner._labels(chunk, str(data), done))
             done += len(chunk)
             if progress is not None:
                 progress(done, n_rows)

@@ -83,11 +83,11 @@ def test_sigterm_during_assign_leaves_no_temporary(tmp_path):
     code = '''
 import os, signal, sys
 from chainclust_runtime import cli
-real = cli.Assigner.predict
-def predict(self, x):
+real = cli.Assigner._labels
+def labels(self, *args):
     os.kill(os.getpid(), signal.SIGTERM)  # as if the user stopped the job here
-    return real(self, x)
-cli.Assigner.predict = predict
+    return real(self, *args)
+cli.Assigner._labels = labels
 sys.exit(cli.main([sys.argv[1], sys.argv[2], '-o', sys.argv[3], '-q']))
 '''
     out = tmp_path / 'labels.npy'
