@@ -150,13 +150,18 @@ def convert_convolution(b, f, inputs, outputs, in_data):
 @converter('Deconvolution2DFunction')
 def convert_deconvolution(b, f, inputs, outputs, in_data):
     x, w = in_data[0], in_data[1]
-    expected = (f.sy * (x.shape[2] - 1) + w.shape[2] - 2 * f.ph,
-                f.sx * (x.shape[3] - 1) + w.shape[3] - 2 * f.pw)
-    if (f.outh, f.outw) not in ((None, None), expected) or getattr(f, 'dy', 1) != 1 \
-            or getattr(f, 'dx', 1) != 1:
-        _unsupported(f, 'explicit output size or dilation')
+    natural = (f.sy * (x.shape[2] - 1) + w.shape[2] - 2 * f.ph,
+               f.sx * (x.shape[3] - 1) + w.shape[3] - 2 * f.pw)
+    outsize = (natural[0] if f.outh is None else f.outh,
+               natural[1] if f.outw is None else f.outw)
+    extra = [outsize[0] - natural[0], outsize[1] - natural[1]]
+    if not all(0 <= e < stride for e, stride in zip(extra, (f.sy, f.sx))):
+        _unsupported(f, 'an output size beyond the stride')
+    if getattr(f, 'dy', 1) != 1 or getattr(f, 'dx', 1) != 1:
+        _unsupported(f, 'dilation')
+    attributes = {'output_padding': extra} if any(extra) else {}
     b.node('ConvTranspose', inputs, outputs, strides=[f.sy, f.sx],
-           pads=[f.ph, f.pw, f.ph, f.pw], group=int(getattr(f, 'groups', 1)))
+           pads=[f.ph, f.pw, f.ph, f.pw], group=int(getattr(f, 'groups', 1)), **attributes)
 
 
 @converter('FixedBatchNormalization')

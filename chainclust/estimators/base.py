@@ -140,6 +140,9 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
     def _after_fit(self, x):
         """Attributes derived from the trained network and ``labels_``."""
 
+    def _report(self, out, x, y):
+        """Write figures about the fitted model into its result folder ``out``."""
+
     def _extra_state(self):
         """JSON-serialisable state beyond the parameters (subclasses extend)."""
         state = {'normalization': {'mode': self.normalization_}}
@@ -211,6 +214,7 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
                 self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
                 self._after_fit(x)
                 if self.out is not None:
+                    self._report(self.out, x, y)
                     self.save(self.out)
         finally:
             if self.out is None:

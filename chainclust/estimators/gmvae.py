@@ -1,15 +1,22 @@
 """GMVAE clustering as a scikit-learn estimator."""
+import os
+
 import chainer
 import numpy
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 
 from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_float
 from chainclust.estimators.base import positive_float, positive_int
+from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
-from chainclust.models.gmvae import GMVAELoss, GMVAENet, LIKELIHOODS
-from chainclust.training import Phase
-
-ARCHITECTURES = ('mlp',)
+from chainclust.links.conv import minimum_size
+from chainclust.models.base import image_layout
+from chainclust.models.gmvae import ARCHITECTURES, GMVAELoss, GMVAENet, LIKELIHOODS
+from chainclust.models.gmvae import PAPER_CONV_LAYERS, Z_GRADIENTS
+from chainclust import plots
+from chainclust.training import Phase, random_stream
+from chainclust.training.cluster_metrics import ClusterMetricsReport
 
 
 class GMVAE(ClusteringEstimator):
@@ -21,16 +28,35 @@ class GMVAE(ClusteringEstimator):
     and w. The z-prior term of the ELBO is ``max(lambda, E[KL(p(z|x,w) || p(z))])``,
     the minimum-information constraint, which keeps the components from
     collapsing onto one early in training (``information_lambda=0`` is the plain
-    ELBO). This is the fully connected variant (the paper's convolutional MNIST
-    networks are still to come).
+    ELBO). ``architecture='conv'`` is the paper's convolutional MNIST network
+    (images only), ``'mlp'`` a fully connected one for any data.
+
+    It is generative too: :meth:`sample` draws new data from the prior or from
+    one component. With ``out``, the result folder gets the figures of the
+    paper: the z-prior term over training (``train/z_prior.png``), the latent
+    space coloured by cluster (``latent.png``, and by label when labels were
+    given), for 2-D data the generated points of each component
+    (``samples.png``), for grey images one row of generated images per
+    component at ``w = 0`` (``samples.png``) and a traversal of w
+    (``w_traversal.png``).
 
     Args:
         n_clusters (int): K, the number of mixture components.
         n_samples (int): M, Monte-Carlo samples of x and w per example.
         information_lambda (float): lambda of the minimum-information constraint.
-        architecture (str): ``mlp``: fully connected recognition and decoder networks.
-        hidden_dims (tuple of int): hidden widths of the recognition network (the
-            decoder mirrors them).
+        z_prior_weight (float): weight of the z-prior term (the paper: 1; the
+            authors' code: 0.4 for MNIST, 2.0 for the spiral data).
+        z_gradient (str): the gradient used: ``paper``, the exact gradient of
+            the objective, or ``reference``, as the authors' code: the
+            conditional-prior term's gradient through p(z|x,w) negated while the
+            z-prior KL is above lambda.
+        architecture (str): the networks: ``mlp``, fully connected (as the
+            authors' code: Linear-BN-ReLU recognition layers, Linear-ReLU
+            decoder), or ``conv``, the paper's MNIST networks (Conv-BN-ReLU 16x6x6,
+            32x6x6, 64x4x4 stride 2, a whole-map layer, mirrored deconvolutions).
+        hidden_dims (tuple of int): with ``mlp``, the hidden widths of the
+            recognition network (the decoder mirrors them); with ``conv``, the
+            last is the width of the layer after the convolutions (the paper: 500).
         x_dim (int): N_x, the size of the latent x (the embedding).
         w_dim (int): N_w, the size of the latent w.
         prior_hidden (int): width of the prior network's tanh layer.
@@ -50,19 +76,23 @@ class GMVAE(ClusteringEstimator):
     _parameter_constraints = dict(
         ClusteringEstimator._parameter_constraints,
         n_samples=positive_int(), information_lambda=non_negative_float(),
+        z_prior_weight=non_negative_float(), z_gradient=[StrOptions(set(Z_GRADIENTS))],
         architecture=[StrOptions(set(ARCHITECTURES))], hidden_dims=[tuple, list],
         x_dim=positive_int(), w_dim=positive_int(), prior_hidden=positive_int(),
         likelihood=[StrOptions(set(('auto',) + LIKELIHOODS))], epochs=positive_int(),
         lr=positive_float(), batch_size=positive_int())
 
     def __init__(self, n_clusters=10, n_samples=1, information_lambda=0.5,
-                 architecture='mlp', hidden_dims=(500,), x_dim=200, w_dim=150,
+                 z_prior_weight=1.0, z_gradient='paper', architecture='mlp',
+                 hidden_dims=(500,), x_dim=200, w_dim=150,
                  prior_hidden=500, likelihood='auto', epochs=50, lr=1e-4, batch_size=100,
                  normalize='auto', device='@numpy', random_state=None, out=None,
                  resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.n_samples = n_samples
         self.information_lambda = information_lambda
+        self.z_prior_weight = z_prior_weight
+        self.z_gradient = z_gradient
         self.architecture = architecture
         self.hidden_dims = hidden_dims
         self.x_dim = x_dim
@@ -83,10 +113,22 @@ class GMVAE(ClusteringEstimator):
         check_widths('hidden_dims', self.hidden_dims)
         if not self.hidden_dims:
             raise ValueError('hidden_dims needs at least one width')
+        if self.architecture == 'conv':
+            try:
+                stored, axes = image_layout(self.input_shape_)
+            except ValueError as error:
+                raise ValueError("architecture='conv' needs images: %s; use "
+                                 "architecture='mlp' for other data" % error)
+            size = min(stored[a - 1] for a in axes[2:])
+            need = minimum_size(PAPER_CONV_LAYERS)
+            if size < need:
+                raise ValueError("architecture='conv' needs images of at least %dx%d pixels, "
+                                 "got %s" % (need, need, 'x'.join(map(str, self.input_shape_))))
 
     def _build_net(self, rng):
         return GMVAENet(self.input_shape_, tuple(self.hidden_dims), self.x_dim, self.w_dim,
-                        self.n_clusters, self.prior_hidden, rng=rng)
+                        self.n_clusters, self.prior_hidden, rng=rng,
+                        architecture=self.architecture)
 
     def _train(self, run, net, x, y):
         xf = numpy.asarray(x, dtype=numpy.float32)
@@ -97,23 +139,108 @@ class GMVAE(ClusteringEstimator):
             self.likelihood_ = 'bernoulli' if inside else 'gaussian'
         noise = run.random_state('train/noise')
         loss = GMVAELoss(net, self.n_samples, self.information_lambda, self.likelihood_,
-                         noise)
+                         noise, self.z_prior_weight, self.z_gradient)
         keys = ['main/loss', 'main/reconstruction', 'main/conditional_prior', 'main/w_prior',
                 'main/z_prior', 'main/z_prior_kl']
         params = {'n_clusters': self.n_clusters, 'n_samples': self.n_samples,
                   'information_lambda': self.information_lambda,
+                  'z_prior_weight': self.z_prior_weight, 'z_gradient': self.z_gradient,
                   'architecture': self.architecture, 'hidden_dims': list(self.hidden_dims),
                   'x_dim': self.x_dim, 'w_dim': self.w_dim, 'prior_hidden': self.prior_hidden,
                   'likelihood': self.likelihood_, 'epochs': self.epochs, 'lr': self.lr,
                   'batch_size': self.batch_size}
+        plot_list = [('loss.png', keys[:5]), ('z_prior.png', keys[4:])]
+        extensions = []
+        if y is not None:
+            monitor = ClusterMetricsReport(net, xf, y, run.device)
+            extensions.append((monitor, {}))
+            keys = keys + monitor.keys()
+            plot_list.append(('metrics.png', monitor.keys()))
         run.run(Phase('train', loss, xf, chainer.optimizers.Adam(alpha=self.lr),
                       (self.epochs, 'epoch'), self.batch_size, params=params,
-                      random_states={'noise': noise}, report_keys=keys,
-                      plots=[('loss.png', keys[:5]), ('z_prior.png', keys[4:])]))
+                      random_states={'noise': noise}, report_keys=keys, plots=plot_list,
+                      extensions=extensions))
 
     def predict_proba(self, X):
         """``p(z | x, w)`` ``(N, K)`` at the posterior means of x and w."""
         return self.cluster_scores(X)
+
+    def sample(self, n_samples=1, cluster=None, random_state=None):
+        """Generate new data: ``w ~ N(0, I)``, ``z``, ``x ~ p(x | w, z)``, decoded.
+
+        Args:
+            n_samples (int): how many samples.
+            cluster (int or None): draw every sample from this component; by
+                default components are drawn uniformly, as the prior says.
+            random_state (None, int or numpy.random.RandomState): the draws.
+
+        Returns:
+            tuple: ``(X, components)``: ``X`` ``(n_samples, *input_shape)``
+            float32, the decoder's mean in the units of the training data, and
+            ``components`` ``(n_samples,)`` int64.
+        """
+        self._check_fitted()
+        n = int(n_samples)
+        if n < 1:
+            raise ParameterError('n_samples must be >= 1, got %r' % (n_samples,))
+        if cluster is not None and not (isinstance(cluster, (int, numpy.integer))
+                                        and 0 <= cluster < self.n_clusters):
+            raise ParameterError('cluster must be an int in [0, %d), got %r'
+                                 % (self.n_clusters, cluster))
+        rng = check_random_state(random_state)
+        components = (numpy.full(n, cluster, dtype=numpy.int64) if cluster is not None
+                      else rng.randint(self.n_clusters, size=n).astype(numpy.int64))
+        w = rng.standard_normal((n, self.w_dim)).astype(numpy.float32)
+        noise = rng.standard_normal((n, self.x_dim)).astype(numpy.float32)
+        return self._generate(w, components, noise), components
+
+    def _generate(self, w, components, noise=None):
+        """Decoded samples ``(N, *input_shape)`` NumPy (see :meth:`GMVAENet.generate`)."""
+        net, device = self.net_, self.net_.device
+        send = device.send
+        with chainer.using_config('train', False), chainer.no_backprop_mode():
+            out = net.generate(send(w), send(components),
+                               None if noise is None else send(noise), self.likelihood_)
+        return chainer.backend.CpuDevice().send(out.array)
+
+    def _report(self, out, x, y):
+        """The paper's figures (see the class docstring) in the result folder ``out``."""
+        net = self.net_
+        with chainer.using_config('train', False), chainer.no_backprop_mode():
+            mu_x = batched_forward(lambda b: net.posterior(net.preprocess(b))[0], x,
+                                   device=net.device)
+            mu_w = batched_forward(lambda b: net.posterior(net.preprocess(b))[2], x,
+                                   device=net.device)
+        shown = plots.project_2d(mu_x)
+        how = 'x' if self.x_dim <= 2 else 'first two principal components of x'
+        plots.scatter_png(shown, self.labels_, os.path.join(out, 'latent.png'),
+                          'posterior means: %s, by cluster' % how)
+        if y is not None:
+            plots.scatter_png(shown, y, os.path.join(out, 'latent_labels.png'),
+                              'posterior means: %s, by label' % how, colour_name='label')
+        rng = random_stream(self._seed(), 'figures')
+        k, per_row = self.n_clusters, 10
+        rows = numpy.repeat(numpy.arange(k), per_row)
+        zeros = numpy.zeros((len(rows), self.w_dim), numpy.float32)
+        noise = rng.standard_normal((len(rows), self.x_dim)).astype(numpy.float32)
+        image = plots.grey_image_shape(self.input_shape_)
+        if self.n_features_in_ == 2:
+            generated, components = self.sample(2000, random_state=rng)
+            plots.scatter_png(generated.reshape(-1, 2), components,
+                              os.path.join(out, 'samples.png'),
+                              'generated: w ~ N(0, I), x ~ p(x | w, z), by component z',
+                              colour_name='component')
+        elif image is not None:
+            flat = self._generate(zeros, rows, noise).reshape(k, per_row, -1)
+            plots.image_grid_png(list(flat), ['z=%d' % i for i in range(k)], image,
+                                 os.path.join(out, 'samples.png'))
+            direction = numpy.linalg.svd(mu_w - mu_w.mean(axis=0),
+                                         full_matrices=False)[2][0]
+            steps = numpy.linspace(-3, 3, per_row)
+            w = numpy.tile(steps[:, None] * direction[None, :], (k, 1))  # row i: z = i
+            flat = self._generate(w.astype(numpy.float32), rows).reshape(k, per_row, -1)
+            plots.image_grid_png(list(flat), ['z=%d' % i for i in range(k)], image,
+                                 os.path.join(out, 'w_traversal.png'))
 
     def _extra_state(self):
         state = super(GMVAE, self)._extra_state()

@@ -5,6 +5,7 @@ import chainer
 import numpy
 from sklearn.utils._param_validation import StrOptions
 
+from chainclust import plots
 from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_float
 from chainclust.estimators.base import non_negative_int
 from chainclust.estimators.base import positive_float, positive_int
@@ -107,10 +108,6 @@ class VQAE(ClusteringEstimator):
         return VQAENet(self.input_shape_, tuple(self.hidden_dims), self.code_dim,
                        self.n_clusters, self.metric, rng=rng)
 
-    def _image_shape(self):
-        shape = tuple(self.input_shape_)
-        return shape if len(shape) == 2 else None
-
     def _after_fit(self, x):
         self.usage_ = numpy.bincount(self.labels_, minlength=self.n_clusters)
         self.dead_codes_ = int((self.usage_ == 0).sum())
@@ -152,7 +149,7 @@ class VQAE(ClusteringEstimator):
         self.init_codebook_stats_ = {'mean': float(codes.mean()), 'std': float(codes.std())}
         train_dir = run.folder('train')
         monitor = VQMonitor(net, xf, os.path.join(train_dir, 'records'),
-                            self.monitor_interval, self._image_shape(), writer,
+                            self.monitor_interval, plots.grey_image_shape(self.input_shape_), writer,
                             device=device)
         extensions = [(monitor, {})]
         keys = list(REPORT_KEYS) + (['main/commitment'] if self.variant == 'vqvae' else [])

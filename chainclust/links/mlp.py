@@ -32,3 +32,32 @@ class MLP(chainer.ChainList):
             if i < len(layers) - 1 or self.final_activation:
                 x = F.relu(x)
         return x
+
+
+class BatchNormMLP(chainer.Chain):
+    """``Linear -> BatchNorm -> ReLU`` for every layer (a recognition trunk).
+
+    Args:
+        sizes (sequence of int): layer widths ``(in, h1, ..., out)``.
+        initialW: initializer of the weights (Chainer's default when ``None``).
+
+    Input ``(N, in)``; output ``(N, out)``, after the last ReLU. Batch
+    statistics in training, the running averages in test mode.
+    """
+
+    def __init__(self, sizes, initialW=None):
+        super(BatchNormMLP, self).__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError('sizes must list at least two positive widths, got %r'
+                             % (sizes,))
+        self.sizes = tuple(sizes)
+        with self.init_scope():
+            self.linears = chainer.ChainList(
+                *[L.Linear(a, b, initialW=initialW) for a, b in zip(sizes, sizes[1:])])
+            self.norms = chainer.ChainList(*[L.BatchNormalization(b) for b in sizes[1:]])
+
+    def forward(self, x):
+        for linear, norm in zip(self.linears, self.norms):
+            x = F.relu(norm(linear(x)))
+        return x

@@ -61,3 +61,7 @@ class Normalization(chainer.Link):
         """``x``: float32 ``(N, ...)`` raw samples -> ``(N, n_features)``."""
         x = F.reshape(x, (x.shape[0], -1))
         return (x - self.offset) * self.scale  # broadcasts over the batch
+
+    def inverse(self, h):
+        """Normalised ``(N, n_features)`` -> raw samples, flat ``(N, n_features)``."""
+        return h / self.scale + self.offset

@@ -88,6 +88,18 @@ class ClusteringNet(chainer.Chain):
             h = F.transpose(h, self._axes)
         return h
 
+    @property
+    def image_shape(self):
+        """``(C, H, W)`` of the network input (``'image'`` layout only)."""
+        return tuple(self._stored[a - 1] for a in self._axes[1:])
+
+    def postprocess(self, h):
+        """The inverse of :meth:`preprocess`: network-space ``h`` -> raw ``(N, *sample_shape)``."""
+        if self.layout == 'image' and self._axes != (0, 1, 2, 3):
+            h = F.transpose(h, tuple(int(a) for a in numpy.argsort(self._axes)))
+        h = self.normalize.inverse(F.reshape(h, (h.shape[0], self.n_features)))
+        return F.reshape(h, (h.shape[0],) + self.sample_shape)
+
     def encode(self, h):
         """Preprocessed input -> embedding ``(N, d)``."""
         raise NotImplementedError

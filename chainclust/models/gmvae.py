@@ -11,10 +11,12 @@ import chainer.links as L
 
 from chainclust.functions import conditional_prior_kl, gaussian_mixture_posterior
 from chainclust.functions import z_prior_kl
-from chainclust.links import MLP
+from chainclust.links import BatchNormMLP, MLP
+from chainclust.links.conv import ConvEncoder, DeconvDecoder
 from chainclust.models.base import ClusteringNet
 
 LIKELIHOODS = ('bernoulli', 'gaussian')
+Z_GRADIENTS = ('paper', 'reference')
 LOGVAR_BOUND = 10.0  # log-variances are kept in (-10, 10): exp never overflows
 
 
@@ -23,18 +25,30 @@ def bounded(logvar):
     return LOGVAR_BOUND * F.tanh(logvar / LOGVAR_BOUND)
 
 
+ARCHITECTURES = ('mlp', 'conv')
+# The paper's MNIST recognition network (appendix): Conv-BN-ReLU layers
+# (channels, ksize, stride, pad) before the whole-map layer of ``hidden[-1]`` units.
+PAPER_CONV_LAYERS = ((16, 6, 1, 0), (32, 6, 1, 0), (64, 4, 2, 1))
+
+
 class GMVAENet(ClusteringNet):
-    """The MLP variant: recognition ``q(x, w | y)``, prior ``p(x | w, z)``, decoder.
+    """Recognition ``q(x, w | y)``, prior ``p(x | w, z)`` and decoder ``p(y | x)``.
 
     Args:
-        sample_shape (tuple): shape of one raw sample (flattened to D inputs).
-        hidden (sequence of int): hidden widths of the recognition network (the
-            decoder mirrors them).
+        sample_shape (tuple): shape of one raw sample.
+        hidden (sequence of int): ``'mlp'``: hidden widths of the recognition
+            network (the decoder mirrors them); ``'conv'``: its last entry is
+            the width of the whole-map layer after the convolutions (the
+            paper's 500).
         x_dim (int): N_x, the size of the latent x (the embedding).
         w_dim (int): N_w, the size of the latent w.
         n_clusters (int): K.
         prior_hidden (int): the prior network's tanh layer.
         rng (numpy.random.RandomState or None): draws the initial weights.
+        architecture (str): ``'mlp'`` (flat input; as the authors' fully connected
+            networks, Linear-BN-ReLU recognition layers and a Linear-ReLU decoder) or ``'conv'``
+            (images; the paper's MNIST networks: :data:`PAPER_CONV_LAYERS` with
+            batch norm, then a mirrored deconvolutional decoder).
 
     Its score is ``proba``, ``p(z | x, w)`` at the posterior means of x and w;
     the embedding is the mean of x.
@@ -43,14 +57,23 @@ class GMVAENet(ClusteringNet):
     score = 'proba'
 
     def __init__(self, sample_shape, hidden, x_dim, w_dim, n_clusters, prior_hidden=500,
-                 rng=None):
-        super(GMVAENet, self).__init__(sample_shape)
+                 rng=None, architecture='mlp'):
+        if architecture not in ARCHITECTURES:
+            raise ValueError('architecture must be one of %s, got %r'
+                             % (ARCHITECTURES, architecture))
+        super(GMVAENet, self).__init__(sample_shape,
+                                       'image' if architecture == 'conv' else 'flat')
         hidden = tuple(hidden)
         init = chainer.initializers.LeCunNormal(rng=rng)
         self.n_clusters, self.x_dim, self.w_dim = int(n_clusters), int(x_dim), int(w_dim)
+        self.architecture = architecture
         with self.init_scope():
-            self.recognition = MLP((self.n_features,) + hidden, final_activation=True,
-                                   initialW=init)
+            if architecture == 'conv':
+                channels, height, width = self.image_shape
+                self.recognition = ConvEncoder(channels, (height, width), PAPER_CONV_LAYERS,
+                                               hidden[-1], initialW=init)
+            else:
+                self.recognition = BatchNormMLP((self.n_features,) + hidden, initialW=init)
             self.x_mean = L.Linear(hidden[-1], x_dim, initialW=init)
             self.x_logvar = L.Linear(hidden[-1], x_dim, initialW=init)
             self.w_mean = L.Linear(hidden[-1], w_dim, initialW=init)
@@ -58,7 +81,12 @@ class GMVAENet(ClusteringNet):
             self.prior_hidden = L.Linear(w_dim, prior_hidden, initialW=init)
             self.prior_mean = L.Linear(prior_hidden, n_clusters * x_dim, initialW=init)
             self.prior_logvar = L.Linear(prior_hidden, n_clusters * x_dim, initialW=init)
-            self.decoder = MLP((x_dim,) + hidden[::-1] + (self.n_features,), initialW=init)
+            if architecture == 'conv':
+                self.decoder = DeconvDecoder(x_dim, self.recognition, channels,
+                                             initialW=init)
+            else:
+                self.decoder = MLP((x_dim,) + hidden[::-1] + (self.n_features,),
+                                   initialW=init)
 
     def posterior(self, h):
         """Network input -> ``(mu_x, logvar_x, mu_w, logvar_w)``, each ``(N, N_x or N_w)``."""
@@ -85,6 +113,31 @@ class GMVAENet(ClusteringNet):
     def forward(self, x):
         return self.assign(x)['proba']
 
+    def generate(self, w, clusters, noise=None, likelihood='bernoulli'):
+        """Decode x drawn from the components ``clusters`` of ``p(x | w, z)``.
+
+        Args:
+            w: ``(N, N_w)`` values of the latent w (zeros: the prior's mean).
+            clusters: ``(N,)`` int component of each sample.
+            noise: ``(N, N_x)`` standard normal draws, or ``None`` for the
+                components' means.
+            likelihood (str): the decoder's output distribution: its mean is
+                ``sigmoid(logits)`` (``'bernoulli'``) or the output itself.
+
+        Returns:
+            chainer.Variable: ``(N, *sample_shape)`` samples in the raw data's
+            units (the recorded normalisation undone).
+        """
+        mu, logvar = self.prior(w)
+        rows = self.xp.arange(len(clusters))
+        x = mu[rows, clusters]
+        if noise is not None:
+            x = x + F.exp(0.5 * logvar[rows, clusters]) * noise
+        out = self.decoder(x)
+        if likelihood == 'bernoulli':
+            out = F.sigmoid(out)
+        return self.postprocess(out)
+
 
 def _reparameterize(mean, logvar, random_state):
     noise = random_state.standard_normal(mean.shape).astype(mean.dtype)
@@ -100,19 +153,35 @@ class GMVAELoss(chainer.Chain):
     averaged over the batch. Reports each term (and the z-prior KL before the
     threshold as ``z_prior_kl``).
 
+    ``z_gradient='reference'`` reproduces what the authors' code (Nat-D/GMVAE,
+    branch version2, ``main.lua``) does while the z-prior KL is above lambda:
+    it multiplies the whole gradient with respect to ``p(z | x, w)`` by -1,
+    which flips the sign of the conditional-prior term's gradient through the
+    z posterior (the z-prior term's own gradient keeps its sign). That is not
+    the paper's formula, but it pushes posterior mass towards every component
+    and so keeps components from dying; ``'paper'`` is the exact gradient of
+    the objective above.
+
     Args:
         net (GMVAENet): the network.
         n_samples (int): M.
         information_lambda (float): lambda (0: the plain ELBO).
         likelihood (str): ``'bernoulli'`` (inputs in [0, 1]) or ``'gaussian'``.
+        z_prior_weight (float): weight of the z-prior term (the reference's
+            ``cvWeight``: 0.4 for MNIST, 2.0 for the spiral data; the paper: 1).
+        z_gradient (str): ``'paper'`` or ``'reference'`` (see above).
         random_state (numpy.random.RandomState): draws the reparameterisation noise;
             register it with the phase so that it travels in snapshots.
     """
 
-    def __init__(self, net, n_samples, information_lambda, likelihood, random_state):
+    def __init__(self, net, n_samples, information_lambda, likelihood, random_state,
+                 z_prior_weight=1.0, z_gradient='paper'):
         super(GMVAELoss, self).__init__()
         if likelihood not in LIKELIHOODS:
             raise ValueError('likelihood must be one of %s, got %r' % (LIKELIHOODS, likelihood))
+        if z_gradient not in Z_GRADIENTS:
+            raise ValueError('z_gradient must be one of %s, got %r' % (Z_GRADIENTS, z_gradient))
+        self.z_prior_weight, self.z_gradient = float(z_prior_weight), z_gradient
         with self.init_scope():
             self.net = net
         self.n_samples, self.information_lambda = int(n_samples), float(information_lambda)
@@ -130,19 +199,24 @@ class GMVAELoss(chainer.Chain):
             w = _reparameterize(mu_w, logvar_w, self.random_state)
             mu, logvar = net.prior(w)
             log_pz = gaussian_mixture_posterior(x, mu, logvar)
+            with chainer.no_backprop_mode():
+                kl = z_prior_kl(log_pz.array)
+            terms['z_prior_kl'] += kl
+            log_pz_conditional = log_pz
+            if self.z_gradient == 'reference' and float(kl.array) > self.information_lambda:
+                # value unchanged (2a - a is exact), gradient through p(z|x,w) negated
+                log_pz_conditional = 2 * log_pz.array - log_pz
             logits = net.decoder(x)
             if self.likelihood == 'bernoulli':
                 reconstruction = F.bernoulli_nll(h, logits) / n
             else:
                 reconstruction = 0.5 * F.sum((logits - h) ** 2) / n
             terms['reconstruction'] += reconstruction
-            terms['conditional_prior'] += conditional_prior_kl(log_pz, mu_x, logvar_x, mu,
-                                                               logvar)
+            terms['conditional_prior'] += conditional_prior_kl(log_pz_conditional, mu_x,
+                                                               logvar_x, mu, logvar)
             terms['z_prior'] += z_prior_kl(log_pz, self.information_lambda)
-            with chainer.no_backprop_mode():
-                terms['z_prior_kl'] += z_prior_kl(log_pz.array)
         terms = {k: v / self.n_samples for k, v in terms.items()}
         loss = (terms['reconstruction'] + terms['conditional_prior'] + w_prior
-                + terms['z_prior'])
+                + self.z_prior_weight * terms['z_prior'])
         chainer.report(dict(terms, loss=loss, w_prior=w_prior), self)
         return loss

@@ -6,43 +6,7 @@ from chainer.training import extension
 import numpy
 
 from chainclust.inference import batched_forward
-from chainclust.io import atomic_path
-
-
-def _save_figure(figure, path):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    FigureCanvasAgg(figure)
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format='png', dpi=80)
-
-
-def usage_histogram_png(counts, path, title):
-    """A bar chart of how many samples each code received."""
-    from matplotlib.figure import Figure
-    figure = Figure(figsize=(8, 3))
-    axes = figure.add_subplot(1, 1, 1)
-    axes.bar(numpy.arange(len(counts)), counts, width=1.0)
-    axes.set_xlabel('code')
-    axes.set_ylabel('samples')
-    axes.set_title('%s: %d of %d codes used' % (title, int((counts > 0).sum()), len(counts)))
-    _save_figure(figure, path)
-
-
-def image_grid_png(rows, names, image_shape, path):
-    """Rows of images (each ``(n, H*W)``), one labelled row per entry of ``names``."""
-    from matplotlib.figure import Figure
-    n = rows[0].shape[0]
-    figure = Figure(figsize=(n * 0.6, len(rows) * 0.7))
-    low, high = float(rows[0].min()), float(rows[0].max())
-    for r, (images, name) in enumerate(zip(rows, names)):
-        for c in range(n):
-            axes = figure.add_subplot(len(rows), n, r * n + c + 1)
-            axes.imshow(images[c].reshape(image_shape), cmap='gray', vmin=low, vmax=high)
-            axes.set_xticks([])
-            axes.set_yticks([])
-            if c == 0:
-                axes.set_ylabel(name, fontsize=6)
-    _save_figure(figure, path)
+from chainclust.plots import image_grid_png, usage_histogram_png
 
 
 class VQMonitor(extension.Extension):

@@ -1,4 +1,4 @@
-"""GMVAE (fully connected variant): fit, the ELBO terms, export parity, persistence."""
+"""GMVAE: fit, the ELBO terms, the conv network, sampling, figures, export parity."""
 import json
 import os
 
@@ -6,6 +6,7 @@ import numpy
 import pytest
 
 from chainclust import datasets, GMVAE
+from chainclust.errors import NotFittedError, ParameterError
 from chainclust_export import export_onnx
 from chainclust_runtime import Assigner
 
@@ -70,3 +71,108 @@ def test_real_valued_data_gets_a_gaussian_likelihood():
     x = numpy.random.RandomState(0).normal(size=(120, 5))
     model = GMVAE(**dict(TINY, n_clusters=3, normalize='standard', epochs=2)).fit(x)
     assert model.likelihood_ == 'gaussian' and model.labels_.shape == (120,)
+
+
+CONV = dict(TINY, architecture='conv', hidden_dims=(24,), epochs=2, batch_size=32)
+
+
+@pytest.fixture(scope='module')
+def mnist():
+    return datasets.load('mnist').subset(96, random_state=0)
+
+
+@pytest.fixture(scope='module')
+def fitted_conv(mnist, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('gmvae-conv'))
+    return GMVAE(out=out, **CONV).fit(mnist), out
+
+
+def test_conv_network_is_the_papers_and_mirrors_the_image(fitted_conv, mnist):
+    model, _ = fitted_conv
+    net = model.net_
+    assert net.layout == 'image' and net.image_shape == (1, 28, 28)
+    assert net.recognition.sizes == [(28, 28), (23, 23), (18, 18), (9, 9)]
+    assert [c.W.shape for c in net.recognition.convs] == [(16, 1, 6, 6), (32, 16, 6, 6),
+                                                          (64, 32, 4, 4)]
+    assert net.recognition.whole.W.shape == (24, 64, 9, 9)
+    generated, components = model.sample(5, random_state=0)
+    assert generated.shape == (5, 28, 28) and generated.dtype == numpy.float32
+    assert components.shape == (5,)
+    # Bernoulli means, mapped back from [0, 1] to the uint8 data's 0..255
+    assert generated.min() >= 0 and generated.max() <= 255
+    assert model.predict_proba(mnist.x).shape == (96, 6)
+
+
+def test_conv_onnx_parity_at_batch_1_and_64(fitted_conv, mnist, tmp_path):
+    model, _ = fitted_conv
+    path = str(tmp_path / 'gmvae-conv.onnx')
+    export_onnx(model, path)
+    assigner = Assigner(path)
+    for batch in (1, 64):
+        x = mnist.x[:batch]
+        numpy.testing.assert_allclose(assigner.predict_proba(x), model.predict_proba(x),
+                                      atol=1e-4)
+        numpy.testing.assert_allclose(assigner.transform(x), model.transform(x),
+                                      rtol=1e-4, atol=1e-4)
+
+
+def test_conv_works_for_odd_sized_colour_images(tmp_path):
+    x = numpy.random.RandomState(0).rand(40, 27, 25, 3).astype(numpy.float32)
+    model = GMVAE(**dict(CONV, epochs=1, n_clusters=3)).fit(x)
+    assert model.net_.image_shape == (3, 27, 25)
+    generated, _ = model.sample(2, cluster=1, random_state=0)
+    assert generated.shape == (2, 27, 25, 3)
+    path = str(tmp_path / 'odd.onnx')
+    export_onnx(model, path)
+    numpy.testing.assert_allclose(Assigner(path).predict_proba(x[:7]),
+                                  model.predict_proba(x[:7]), atol=1e-4)
+
+
+@pytest.mark.parametrize('x, message', [
+    (numpy.zeros((20, 30)), "architecture='conv' needs images"),
+    (numpy.zeros((20, 8, 8)), 'at least 12x12 pixels, got 8x8'),
+])
+def test_conv_refuses_data_it_cannot_take(x, message):
+    with pytest.raises(ParameterError, match=message):
+        GMVAE(**CONV).fit(x)
+
+
+def test_figures_of_the_paper_are_written(fitted_conv):
+    _, out = fitted_conv
+    for name in ('latent.png', 'latent_labels.png', 'samples.png', 'w_traversal.png',
+                 os.path.join('train', 'z_prior.png'), os.path.join('train', 'metrics.png')):
+        assert os.path.getsize(os.path.join(out, name)) > 1000, name
+    with open(os.path.join(out, 'train', 'log')) as f:
+        log = json.load(f)
+    for key in ('cluster/acc', 'cluster/many_to_one', 'cluster/nmi', 'cluster/ari'):
+        assert all(0 <= entry[key] <= 1 for entry in log if key != 'cluster/ari'), key
+
+
+def test_sample_draws_from_the_component_asked_for(fitted):
+    model, _ = fitted
+    first, components = model.sample(30, cluster=2, random_state=3)
+    assert (components == 2).all() and first.shape == (30, 8, 8)
+    again, _ = model.sample(30, cluster=2, random_state=3)
+    numpy.testing.assert_array_equal(first, again)
+    mixed, components = model.sample(300, random_state=0)
+    assert len(numpy.unique(components)) == 6
+    # Bernoulli means in [0, 1], mapped back through the recorded x / 255 of uint8 data
+    assert model.normalization_ == 'scale255'
+    assert 0 <= mixed.min() and mixed.max() <= 255
+    for bad in (-1, 6, 1.5):
+        with pytest.raises(ParameterError, match='cluster must be an int in'):
+            model.sample(3, cluster=bad)
+    with pytest.raises(ParameterError, match='n_samples must be >= 1'):
+        model.sample(0)
+    with pytest.raises(NotFittedError):
+        GMVAE().sample(2)
+
+
+def test_two_dimensional_data_gets_scatter_figures(tmp_path):
+    data = datasets.load('pinwheel').subset(300, random_state=0)
+    out = str(tmp_path / 'pinwheel')
+    model = GMVAE(out=out, **dict(TINY, n_clusters=5, x_dim=2, w_dim=2, epochs=2)).fit(data)
+    assert model.likelihood_ == 'gaussian'
+    for name in ('latent.png', 'latent_labels.png', 'samples.png'):
+        assert os.path.getsize(os.path.join(out, name)) > 1000
+    assert not os.path.exists(os.path.join(out, 'w_traversal.png'))

@@ -37,6 +37,8 @@ def _link(link):
 LINEAR = _link(L.Linear(6, 4))
 CONV = _link(L.Convolution2D(3, 4, 3, stride=2, pad=1))
 DECONV = _link(L.Deconvolution2D(4, 3, 4, stride=2, pad=1))
+# an explicit output size one more than the natural 8 (ONNX output_padding)
+DECONV_OUTSIZE = _link(L.Deconvolution2D(4, 3, 4, stride=2, pad=1, outsize=(9, 8)))
 BN = L.BatchNormalization(3)
 BN.avg_mean[...] = numpy.array([0.5, -1.0, 2.0], numpy.float32)
 BN.avg_var[...] = numpy.array([0.25, 2.0, 1.5], numpy.float32)
@@ -60,6 +62,7 @@ CASES = {
     'dropout_in_test_mode': (lambda x: F.dropout(x, 0.5) + 0, (6,), None),
     'convolution': (lambda x: CONV(x), (3, 8, 8), CONV),
     'deconvolution': (lambda x: DECONV(x), (4, 4, 4), DECONV),
+    'deconvolution_outsize': (lambda x: DECONV_OUTSIZE(x), (4, 4, 4), DECONV_OUTSIZE),
     'batch_normalization': (lambda x: BN(x), (3, 4, 4), BN),
     'batch_normalization_1d': (lambda x: BN1D(x), (6,), BN1D),
     'max_pooling': (lambda x: F.max_pooling_2d(x, 2), (3, 7, 7), None),
