@@ -36,12 +36,11 @@ json.dump({'settings': settings, 'wall_s': time.perf_counter() - start,
            'metrics': model.metrics_, 'cluster_sizes': counts.tolist(),
            'clusters_used': int((counts > 0.01 * len(data.x)).sum())}, sys.stdout)
 '''
-SETTINGS = [
-    ('lambda=0 (plain ELBO)', {'information_lambda': 0.0}),
-    ('lambda=0.5, paper gradient', {'information_lambda': 0.5}),
-    ('lambda=0.5, reference gradient, cvWeight 2', {'information_lambda': 0.5,
-                                                    'z_gradient': 'reference',
-                                                    'z_prior_weight': 2.0}),
+SETTINGS = [  # (folder, table row, parameters)
+    ('lambda0', 'lambda=0 (plain ELBO)', {'information_lambda': 0.0}),
+    ('lambda0.5-paper', 'lambda=0.5, paper gradient', {'information_lambda': 0.5}),
+    ('lambda0.5-reference', 'lambda=0.5, reference gradient, cvWeight 2',
+     {'information_lambda': 0.5, 'z_gradient': 'reference', 'z_prior_weight': 2.0}),
 ]
 
 
@@ -56,10 +55,9 @@ def main():
             'random_state': args.seed}
     env = dict(os.environ, PYTHONPATH=os.path.dirname(_common.HERE))
     runs = []
-    for name, change in SETTINGS:
+    for folder, name, change in SETTINGS:
         settings = dict(base, **change)
-        out = os.path.join(args.out, name.split(',')[0].replace('=', '') + '_' +
-                           settings.get('z_gradient', 'paper'))
+        out = os.path.join(args.out, folder)
         result = subprocess.run([sys.executable, '-c', CHILD, json.dumps(settings), out],
                                 check=True, stdout=subprocess.PIPE, text=True, env=env)
         run = dict(json.loads(result.stdout), name=name, out=out)

@@ -129,6 +129,9 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError('n_clusters=%d is more than the %d samples'
                              % (self.n_clusters, n_samples))
 
+    def _prepare(self, x):
+        """Settings derived from the raw training samples ``x``, before the network is built."""
+
     def _build_net(self, rng):
         """The untrained :class:`~chainclust.models.ClusteringNet`, weights drawn from ``rng``."""
         raise NotImplementedError
@@ -193,6 +196,7 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         self.data_info_ = dict(origin or {}, n_samples=int(len(x)), fingerprint=fingerprint(x))
         with parameter_errors():
             self._check_params(len(x))
+        self._prepare(x)
         seed = self._seed()
         net = self._build_net(random_stream(seed, 'init'))
         net.normalize.fit(x, self.normalize)

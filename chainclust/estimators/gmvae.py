@@ -60,8 +60,10 @@ class GMVAE(ClusteringEstimator):
         x_dim (int): N_x, the size of the latent x (the embedding).
         w_dim (int): N_w, the size of the latent w.
         prior_hidden (int): width of the prior network's tanh layer.
-        likelihood (str): ``auto`` (Bernoulli when the normalised training data
-            lie in [0, 1], else Gaussian), ``bernoulli`` or ``gaussian``.
+        likelihood (str): ``auto`` (Bernoulli for uint8 data and data already in
+            [0, 1], such as images; else Gaussian), ``bernoulli`` (pixel
+            intensities, after normalisation in [0, 1]) or ``gaussian`` (the
+            decoder gives a mean and a variance per feature).
         epochs (int): training epochs.
         lr (float): Adam step size.
         batch_size (int): minibatch size.
@@ -125,21 +127,29 @@ class GMVAE(ClusteringEstimator):
                 raise ValueError("architecture='conv' needs images of at least %dx%d pixels, "
                                  "got %s" % (need, need, 'x'.join(map(str, self.input_shape_))))
 
+    def _prepare(self, x):
+        self.likelihood_ = self.likelihood
+        if self.likelihood == 'auto':
+            probabilities = x.dtype == numpy.uint8 or (x.min() >= 0 and x.max() <= 1)
+            self.likelihood_ = 'bernoulli' if probabilities else 'gaussian'
+
     def _build_net(self, rng):
         return GMVAENet(self.input_shape_, tuple(self.hidden_dims), self.x_dim, self.w_dim,
                         self.n_clusters, self.prior_hidden, rng=rng,
-                        architecture=self.architecture)
+                        architecture=self.architecture, likelihood=self.likelihood_)
 
     def _train(self, run, net, x, y):
         xf = numpy.asarray(x, dtype=numpy.float32)
-        self.likelihood_ = self.likelihood
-        if self.likelihood == 'auto':
+        if self.likelihood_ == 'bernoulli':
             h = batched_forward(net.preprocess, xf, device=run.device)
-            inside = h.min() >= 0 and h.max() <= 1
-            self.likelihood_ = 'bernoulli' if inside else 'gaussian'
+            if h.min() < 0 or h.max() > 1:
+                raise ParameterError(
+                    "likelihood='bernoulli' needs the normalised data in [0, 1], they span "
+                    "[%.4g, %.4g] with normalize=%r; choose normalize='minmax' or "
+                    "likelihood='gaussian'" % (h.min(), h.max(), self.normalization_))
         noise = run.random_state('train/noise')
-        loss = GMVAELoss(net, self.n_samples, self.information_lambda, self.likelihood_,
-                         noise, self.z_prior_weight, self.z_gradient)
+        loss = GMVAELoss(net, self.n_samples, self.information_lambda, noise,
+                         self.z_prior_weight, self.z_gradient)
         keys = ['main/loss', 'main/reconstruction', 'main/conditional_prior', 'main/w_prior',
                 'main/z_prior', 'main/z_prior_kl']
         params = {'n_clusters': self.n_clusters, 'n_samples': self.n_samples,
@@ -200,7 +210,7 @@ class GMVAE(ClusteringEstimator):
         send = device.send
         with chainer.using_config('train', False), chainer.no_backprop_mode():
             out = net.generate(send(w), send(components),
-                               None if noise is None else send(noise), self.likelihood_)
+                               None if noise is None else send(noise))
         return chainer.backend.CpuDevice().send(out.array)
 
     def _report(self, out, x, y):

@@ -1,8 +1,9 @@
 """Gaussian-mixture VAE (Dilokthanakul et al. 2016): network and ELBO loss.
 
 Generative model: ``w ~ N(0, I)``, ``z ~ Mult(1/K)``, ``x | z, w ~ N(mu_z(w),
-diag var_z(w))``, ``y | x ~ Bernoulli(decoder(x))`` (or a unit-variance Gaussian
-for real-valued data). Recognition: ``q(x | y) q(w | y) p(z | x, w)``, the z
+diag var_z(w))``, ``y | x ~ Bernoulli(decoder(x))`` (or, for real-valued data, a
+Gaussian whose mean and diagonal log-variance the decoder outputs, as the
+authors' code does). Recognition: ``q(x | y) q(w | y) p(z | x, w)``, the z
 posterior computed from the prior network's K Gaussians.
 """
 import chainer
@@ -49,6 +50,9 @@ class GMVAENet(ClusteringNet):
             networks, Linear-BN-ReLU recognition layers and a Linear-ReLU decoder) or ``'conv'``
             (images; the paper's MNIST networks: :data:`PAPER_CONV_LAYERS` with
             batch norm, then a mirrored deconvolutional decoder).
+        likelihood (str): ``'bernoulli'`` (network inputs in [0, 1]; the decoder
+            gives logits) or ``'gaussian'`` (the decoder gives means and bounded
+            log-variances).
 
     Its score is ``proba``, ``p(z | x, w)`` at the posterior means of x and w;
     the embedding is the mean of x.
@@ -57,16 +61,19 @@ class GMVAENet(ClusteringNet):
     score = 'proba'
 
     def __init__(self, sample_shape, hidden, x_dim, w_dim, n_clusters, prior_hidden=500,
-                 rng=None, architecture='mlp'):
+                 rng=None, architecture='mlp', likelihood='bernoulli'):
         if architecture not in ARCHITECTURES:
             raise ValueError('architecture must be one of %s, got %r'
                              % (ARCHITECTURES, architecture))
+        if likelihood not in LIKELIHOODS:
+            raise ValueError('likelihood must be one of %s, got %r' % (LIKELIHOODS, likelihood))
+        outputs = 2 if likelihood == 'gaussian' else 1  # Gaussian: means and log-variances
         super(GMVAENet, self).__init__(sample_shape,
                                        'image' if architecture == 'conv' else 'flat')
         hidden = tuple(hidden)
         init = chainer.initializers.LeCunNormal(rng=rng)
         self.n_clusters, self.x_dim, self.w_dim = int(n_clusters), int(x_dim), int(w_dim)
-        self.architecture = architecture
+        self.architecture, self.likelihood = architecture, likelihood
         with self.init_scope():
             if architecture == 'conv':
                 channels, height, width = self.image_shape
@@ -82,10 +89,10 @@ class GMVAENet(ClusteringNet):
             self.prior_mean = L.Linear(prior_hidden, n_clusters * x_dim, initialW=init)
             self.prior_logvar = L.Linear(prior_hidden, n_clusters * x_dim, initialW=init)
             if architecture == 'conv':
-                self.decoder = DeconvDecoder(x_dim, self.recognition, channels,
+                self.decoder = DeconvDecoder(x_dim, self.recognition, outputs * channels,
                                              initialW=init)
             else:
-                self.decoder = MLP((x_dim,) + hidden[::-1] + (self.n_features,),
+                self.decoder = MLP((x_dim,) + hidden[::-1] + (outputs * self.n_features,),
                                    initialW=init)
 
     def posterior(self, h):
@@ -113,7 +120,28 @@ class GMVAENet(ClusteringNet):
     def forward(self, x):
         return self.assign(x)['proba']
 
-    def generate(self, w, clusters, noise=None, likelihood='bernoulli'):
+    def decode(self, x):
+        """Latent x ``(N, N_x)`` -> the parameters of ``p(y | x)`` in network space.
+
+        Returns:
+            tuple: ``(logits, None)`` for the Bernoulli likelihood, ``(mean,
+            logvar)`` (log-variance bounded) for the Gaussian; each shaped as
+            the network input.
+        """
+        out = self.decoder(x)
+        if self.likelihood == 'bernoulli':
+            return out, None
+        mean, logvar = F.split_axis(out, 2, axis=1)
+        return mean, bounded(logvar)
+
+    def reconstruction_nll(self, h, x):
+        """``-log p(h | x)`` summed over the batch: network input ``h``, latent ``x``."""
+        out, logvar = self.decode(x)
+        if logvar is None:
+            return F.bernoulli_nll(h, out)
+        return F.gaussian_nll(h, out, logvar)
+
+    def generate(self, w, clusters, noise=None):
         """Decode x drawn from the components ``clusters`` of ``p(x | w, z)``.
 
         Args:
@@ -121,22 +149,19 @@ class GMVAENet(ClusteringNet):
             clusters: ``(N,)`` int component of each sample.
             noise: ``(N, N_x)`` standard normal draws, or ``None`` for the
                 components' means.
-            likelihood (str): the decoder's output distribution: its mean is
-                ``sigmoid(logits)`` (``'bernoulli'``) or the output itself.
 
         Returns:
-            chainer.Variable: ``(N, *sample_shape)`` samples in the raw data's
-            units (the recorded normalisation undone).
+            chainer.Variable: ``(N, *sample_shape)``, the mean of ``p(y | x)``
+            (``sigmoid(logits)`` or the Gaussian's mean) in the raw data's units
+            (the recorded normalisation undone).
         """
         mu, logvar = self.prior(w)
         rows = self.xp.arange(len(clusters))
         x = mu[rows, clusters]
         if noise is not None:
             x = x + F.exp(0.5 * logvar[rows, clusters]) * noise
-        out = self.decoder(x)
-        if likelihood == 'bernoulli':
-            out = F.sigmoid(out)
-        return self.postprocess(out)
+        out, logvar = self.decode(x)
+        return self.postprocess(F.sigmoid(out) if logvar is None else out)
 
 
 def _reparameterize(mean, logvar, random_state):
@@ -166,7 +191,6 @@ class GMVAELoss(chainer.Chain):
         net (GMVAENet): the network.
         n_samples (int): M.
         information_lambda (float): lambda (0: the plain ELBO).
-        likelihood (str): ``'bernoulli'`` (inputs in [0, 1]) or ``'gaussian'``.
         z_prior_weight (float): weight of the z-prior term (the reference's
             ``cvWeight``: 0.4 for MNIST, 2.0 for the spiral data; the paper: 1).
         z_gradient (str): ``'paper'`` or ``'reference'`` (see above).
@@ -174,18 +198,16 @@ class GMVAELoss(chainer.Chain):
             register it with the phase so that it travels in snapshots.
     """
 
-    def __init__(self, net, n_samples, information_lambda, likelihood, random_state,
+    def __init__(self, net, n_samples, information_lambda, random_state,
                  z_prior_weight=1.0, z_gradient='paper'):
         super(GMVAELoss, self).__init__()
-        if likelihood not in LIKELIHOODS:
-            raise ValueError('likelihood must be one of %s, got %r' % (LIKELIHOODS, likelihood))
         if z_gradient not in Z_GRADIENTS:
             raise ValueError('z_gradient must be one of %s, got %r' % (Z_GRADIENTS, z_gradient))
         self.z_prior_weight, self.z_gradient = float(z_prior_weight), z_gradient
         with self.init_scope():
             self.net = net
         self.n_samples, self.information_lambda = int(n_samples), float(information_lambda)
-        self.likelihood, self.random_state = likelihood, random_state
+        self.random_state = random_state
 
     def forward(self, y):
         net = self.net
@@ -206,12 +228,7 @@ class GMVAELoss(chainer.Chain):
             if self.z_gradient == 'reference' and float(kl.array) > self.information_lambda:
                 # value unchanged (2a - a is exact), gradient through p(z|x,w) negated
                 log_pz_conditional = 2 * log_pz.array - log_pz
-            logits = net.decoder(x)
-            if self.likelihood == 'bernoulli':
-                reconstruction = F.bernoulli_nll(h, logits) / n
-            else:
-                reconstruction = 0.5 * F.sum((logits - h) ** 2) / n
-            terms['reconstruction'] += reconstruction
+            terms['reconstruction'] += net.reconstruction_nll(h, x) / n
             terms['conditional_prior'] += conditional_prior_kl(log_pz_conditional, mu_x,
                                                                logvar_x, mu, logvar)
             terms['z_prior'] += z_prior_kl(log_pz, self.information_lambda)

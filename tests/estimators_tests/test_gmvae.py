@@ -67,10 +67,19 @@ def test_onnx_parity_at_two_batch_sizes(fitted, digits, tmp_path):
     assert loaded.likelihood_ == 'bernoulli'
 
 
-def test_real_valued_data_gets_a_gaussian_likelihood():
+def test_real_valued_data_gets_a_gaussian_likelihood_with_learned_variance():
     x = numpy.random.RandomState(0).normal(size=(120, 5))
     model = GMVAE(**dict(TINY, n_clusters=3, normalize='standard', epochs=2)).fit(x)
     assert model.likelihood_ == 'gaussian' and model.labels_.shape == (120,)
+    assert model.net_.decoder[-1].W.shape == (10, 64)  # a mean and a log-variance per feature
+    generated, _ = model.sample(4, random_state=0)
+    assert generated.shape == (4, 5) and numpy.isfinite(generated).all()
+
+
+def test_bernoulli_likelihood_refuses_data_outside_the_unit_interval(digits):
+    with pytest.raises(ParameterError, match=r"likelihood='bernoulli' needs the normalised "
+                                             r"data in \[0, 1\].*normalize='standard'"):
+        GMVAE(**dict(TINY, likelihood='bernoulli', normalize='standard')).fit(digits.x)
 
 
 CONV = dict(TINY, architecture='conv', hidden_dims=(24,), epochs=2, batch_size=32)

@@ -10,7 +10,7 @@ from chainclust.models.gmvae import GMVAELoss, GMVAENet
 def _value_and_grads(z_gradient, information_lambda):
     rng = numpy.random.RandomState(0)
     net = GMVAENet((12,), (16,), 4, 3, 5, prior_hidden=8, rng=numpy.random.RandomState(1))
-    loss = GMVAELoss(net, 2, information_lambda, 'bernoulli', numpy.random.RandomState(2),
+    loss = GMVAELoss(net, 2, information_lambda, numpy.random.RandomState(2),
                      z_gradient=z_gradient)
     value = loss(rng.rand(10, 12).astype(numpy.float32))
     net.cleargrads()
@@ -49,7 +49,7 @@ def test_gradient_reversal_keeps_the_value_exactly():
 def test_unknown_z_gradient_is_refused():
     net = GMVAENet((4,), (8,), 2, 2, 3, prior_hidden=4)
     with pytest.raises(ValueError, match="z_gradient must be one of"):
-        GMVAELoss(net, 1, 0.5, 'bernoulli', numpy.random.RandomState(0), z_gradient='x')
+        GMVAELoss(net, 1, 0.5, numpy.random.RandomState(0), z_gradient='x')
 
 
 @pytest.mark.parametrize('shape', [(12,), (3, 4), (3, 4, 1), (3, 4, 3), (3, 4, 5)])
