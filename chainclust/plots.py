@@ -83,3 +83,52 @@ def grey_image_shape(sample_shape):
     elif len(shape) == 3 and shape[0] == 1:
         shape = shape[1:]
     return shape if len(shape) == 2 and min(shape) >= 2 else None
+
+
+def heatmap_png(matrix, path, title, xlabel='', ylabel='', annotate=None):
+    """A matrix as a heat map (e.g. IIC's joint P or a confusion matrix).
+
+    Cells are annotated with their values when ``annotate`` is a format such as
+    ``'%d'`` and the matrix is at most 20 x 20.
+    """
+    from matplotlib.figure import Figure
+    matrix = numpy.asarray(matrix)
+    rows, cols = matrix.shape
+    figure = Figure(figsize=(min(2 + 0.45 * cols, 14), min(1.5 + 0.4 * rows, 14)))
+    axes = figure.add_subplot(1, 1, 1)
+    shown = axes.imshow(matrix, cmap='viridis', aspect='auto')
+    figure.colorbar(shown, ax=axes)
+    if annotate and rows <= 20 and cols <= 20:
+        top = matrix.max() if matrix.size else 0
+        for i in range(rows):
+            for j in range(cols):
+                axes.text(j, i, annotate % matrix[i, j], ha='center', va='center', fontsize=6,
+                          color='black' if matrix[i, j] > 0.6 * top else 'white')
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, fontsize=9)
+    save_figure(figure, path)
+
+
+def cluster_examples_png(images, labels, image_shape, path, per_row=10, max_rows=60):
+    """A grid of example images per cluster: one row per non-empty cluster.
+
+    Args:
+        images (numpy.ndarray): ``(N, ...)`` grey images (any float or int type).
+        labels (numpy.ndarray): ``(N,)`` cluster of each image.
+        image_shape (tuple): ``(H, W)``.
+        per_row (int): examples per cluster (the first ones; fewer if smaller).
+        max_rows (int): clusters shown at most (the largest).
+    """
+    counts = numpy.bincount(labels)
+    order = [k for k in numpy.argsort(-counts, kind='stable') if counts[k]][:max_rows]
+    flat = numpy.asarray(images, dtype=numpy.float32).reshape(len(images), -1)
+    rows, names = [], []
+    for k in order:
+        members = flat[labels == k][:per_row]
+        if len(members) < per_row:  # pad with blank images
+            members = numpy.vstack([members, numpy.full((per_row - len(members),
+                                                         flat.shape[1]), flat.min())])
+        rows.append(members)
+        names.append('%d (%d)' % (k, counts[k]))
+    image_grid_png(rows, names, image_shape, path)

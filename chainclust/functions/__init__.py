@@ -7,6 +7,7 @@ from chainclust.functions.conditional_prior_kl import ConditionalPriorKL  # NOQA
 from chainclust.functions.dec_kl_divergence import DECKLDivergence  # NOQA
 from chainclust.functions.gaussian_mixture_posterior import gaussian_mixture_posterior  # NOQA
 from chainclust.functions.gaussian_mixture_posterior import GaussianMixturePosterior  # NOQA
+from chainclust.functions.iic_loss import iic_loss, IICLoss  # NOQA
 from chainclust.functions.quantizing_error import quantizing_error  # NOQA
 from chainclust.functions.quantizing_error import QuantizingError  # NOQA
 from chainclust.functions.student_t_assignment import student_t_assignment  # NOQA

@@ -51,3 +51,19 @@ def z_prior_kl(log_pz, information_lambda=0.0):
     n, k = log_pz.shape
     kl = F.sum(F.exp(log_pz) * (log_pz + math.log(k))) / n
     return F.maximum(kl, numpy.asarray(information_lambda, dtype=kl.dtype))
+
+
+def iic_loss(z, z_prime, alpha=1.0):
+    """Composed :func:`chainclust.functions.iic_loss` (in the inputs' own dtype)."""
+    from chainclust.functions.iic_loss import EPSILON
+    joint = F.matmul(z, z_prime, transa=True)
+    symmetric = (joint + F.transpose(joint)) * 0.5
+    normalised = symmetric / F.broadcast_to(F.sum(symmetric), symmetric.shape)
+    inside = (normalised.array > EPSILON).astype(normalised.dtype)
+    floored = normalised * inside + EPSILON * (1 - inside)
+    p = floored / F.broadcast_to(F.sum(floored), floored.shape)
+    log_marginal = F.log(F.sum(p, axis=1))
+    k = p.shape[0]
+    log_pi = F.broadcast_to(F.expand_dims(log_marginal, 1), (k, k))
+    log_pj = F.broadcast_to(F.expand_dims(log_marginal, 0), (k, k))
+    return F.sum(p * (alpha * (log_pi + log_pj) - F.log(p)))

@@ -105,11 +105,17 @@ class Assigner(object):
                                  % (self.path, '; '.join(problems)))
 
     def _check(self, X, name='X', first_row=0):
+        if numpy.shape(X) == tuple(self.input_shape):  # one sample, e.g. a single image
+            X = numpy.asarray(X)[None]
         x = check_samples(X, name=name, sample_shape=self.input_shape, first_row=first_row)
         return numpy.ascontiguousarray(check_model_input(x, self.input_dtype, name=name))
 
     def run(self, X, outputs=None):
-        """All (or the named) outputs for ``X`` ``(N, *input_shape)`` as a dict."""
+        """All (or the named) outputs for ``X`` ``(N, *input_shape)`` as a dict.
+
+        A single sample (``X`` of shape ``input_shape``, e.g. one image) is a
+        batch of one: the outputs have a batch axis of length 1.
+        """
         names = outputs or ['label', self.score, 'embedding']
         values = self.session.run(names, {'input': self._check(X)})
         return dict(zip(names, values))

@@ -53,6 +53,16 @@ def test_any_batch_size(assigner):
         numpy.testing.assert_array_equal(assigner.predict(x[:n]), expected[:n])
 
 
+def test_a_single_image_is_a_batch_of_one(assigner):
+    x = _load('digits_x.npy')
+    expected = _load('digits_labels.npy')
+    for i in (0, 5):
+        numpy.testing.assert_array_equal(assigner.predict(x[i]), expected[i:i + 1])
+        assert assigner.predict_proba(x[i]).shape == (1, 10)
+    with pytest.raises(DataError, match='shape'):
+        assigner.predict(x[0, :7])
+
+
 def test_whole_valued_input_of_other_dtypes_is_cast(assigner):
     x = _load('digits_x.npy')
     for dtype in (numpy.int64, numpy.float64):

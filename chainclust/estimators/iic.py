@@ -1,0 +1,190 @@
+"""IIC clustering as a scikit-learn estimator."""
+import os
+
+import chainer
+import numpy
+
+from chainclust import metrics, plots
+from chainclust.estimators.base import ClusteringEstimator, non_negative_int
+from chainclust.estimators.base import positive_float, positive_int
+from chainclust.errors import ParameterError
+from chainclust.inference import batched_forward
+from chainclust.models.base import image_layout
+from chainclust.models.iic import IICLoss, IICNet, TRUNK_CHANNELS
+from chainclust.training import Phase
+from chainclust.training.cluster_metrics import ClusterMetricsReport
+from chainclust.training.iic_monitor import JointPlot, SubheadChooser
+from chainclust.training.transforms import AUGMENTATIONS, make_transform, parse_augment
+
+
+class IIC(ClusteringEstimator):
+    """Invariant Information Clustering (Ji, Henriques and Vedaldi 2019).
+
+    A convolutional network whose softmax output for an image and for a
+    randomly transformed copy of it should carry the most information about
+    each other: the loss is IIC's ``sum P_ij (alpha log P_i + alpha log P_j -
+    log P_ij)`` over the joint distribution P of the two outputs' clusters.
+    ``alpha = 1`` is minus the mutual information (the paper); larger values
+    weight the entropy of the marginal more, which keeps every cluster in
+    use. A second head with ``overclustering`` times as many clusters trains
+    the trunk alongside (the paper's auxiliary overclustering); each head has
+    ``n_subheads`` independent sub-heads, and labels come from the clustering
+    sub-head with the lowest loss. For images only.
+
+    With ``out``, the result folder gets ``train/joint/epochNNN.png`` (P of the
+    last batch each epoch), ``clusters.png`` and ``overclusters.png`` (example
+    images per cluster) and, when labels were given, ``confusion.png`` and the
+    per-epoch ACC/NMI/ARI in the log and ``train/metrics.png``.
+
+    Args:
+        n_clusters (int): K, the clusters of the clustering head.
+        alpha (float): weight of the marginal entropies in the loss (the
+            paper: 1; 10 keeps clusters balanced on MNIST).
+        overclustering (int): the overclustering head has this many times K
+            clusters; 0 trains without it.
+        n_subheads (int): independent sub-heads per head (the paper: 5).
+        copies (int): transformed copies of every image per batch (the
+            reference code's repeats).
+        augment (str): the random transformations, comma-separated, from
+            rotation, shear, scale, crop, flip, binarize, noise, jitter; ``all``
+            (every one that suits the images: flip for colour images only,
+            binarize and noise for data in [0, 1] only) or ``none``.
+        epochs (int): training epochs.
+        lr (float): Adam step size.
+        batch_size (int): images per batch (before the copies).
+        normalize, device, random_state, out, resume, verbose: as for DEC.
+
+    Attributes:
+        labels_ (numpy.ndarray): ``(N,)`` cluster of each sample.
+        subhead_losses_ (list of float): each clustering sub-head's mean loss
+            in the last epoch.
+        augment_ (tuple of str): the transformations ``augment`` resolved to.
+    """
+
+    method = 'iic'
+    _parameter_constraints = dict(
+        ClusteringEstimator._parameter_constraints,
+        alpha=positive_float(), overclustering=non_negative_int(), n_subheads=positive_int(),
+        copies=positive_int(), augment=[str], epochs=positive_int(), lr=positive_float(),
+        batch_size=positive_int())
+
+    def __init__(self, n_clusters=10, alpha=10.0, overclustering=5, n_subheads=5, copies=1,
+                 augment='all', epochs=20, lr=1e-4, batch_size=100, normalize='auto',
+                 device='@numpy', random_state=None, out=None, resume='auto', verbose=False):
+        self.n_clusters = n_clusters
+        self.alpha = alpha
+        self.overclustering = overclustering
+        self.n_subheads = n_subheads
+        self.copies = copies
+        self.augment = augment
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.device = device
+        self.random_state = random_state
+        self.out = out
+        self.resume = resume
+        self.verbose = verbose
+
+    def _check_params(self, n_samples):
+        parse_augment(self.augment)
+        try:
+            stored, axes = image_layout(self.input_shape_)
+        except ValueError as error:
+            raise ValueError('IIC clusters images: %s' % error)
+        size = min(stored[a - 1] for a in axes[2:])
+        need = 2 ** len(TRUNK_CHANNELS)
+        if size < need:
+            raise ValueError('IIC needs images of at least %dx%d pixels, got %s'
+                             % (need, need, 'x'.join(map(str, self.input_shape_))))
+
+    def _prepare(self, x):
+        colour = self._channels() > 1
+        unit = x.dtype == numpy.uint8 or (x.min() >= 0 and x.max() <= 1)
+        names = parse_augment(self.augment)
+        if names == 'all':
+            names = [n for n in AUGMENTATIONS if (colour or n != 'flip')
+                     and (unit or n not in ('binarize', 'noise'))]
+        elif 'binarize' in names and not unit:
+            raise ParameterError('augment=binarize needs images in [0, 1] (uint8 images or '
+                                 'floats in [0, 1]); these span [%.4g, %.4g]'
+                                 % (x.min(), x.max()))
+        self.augment_ = tuple(names)
+        self.unit_range_ = bool(unit)
+
+    def _channels(self):
+        stored, axes = image_layout(self.input_shape_)
+        return stored[axes[1] - 1]
+
+    def _build_net(self, rng):
+        return IICNet(self.input_shape_, self.n_clusters, self.overclustering,
+                      self.n_subheads, rng=rng)
+
+    def _train(self, run, net, x, y):
+        xf = numpy.asarray(x, dtype=numpy.float32)
+        transform = make_transform(self.augment_, self.unit_range_)
+        loss = IICLoss(net, transform, run.random_state('train/augment'), self.alpha,
+                       self.copies)
+        keys = ['main/loss', 'main/loss_cluster'] + (
+            ['main/loss_overcluster'] if self.overclustering else [])
+        extensions = [(SubheadChooser(loss), {}), (JointPlot(loss), {})]
+        plot_list = [('loss.png', keys),
+                     ('subheads.png', ['main/cluster%d' % i for i in range(self.n_subheads)])]
+        if y is not None:
+            monitor = ClusterMetricsReport(net, xf, y, run.device)
+            extensions.append((monitor, {}))
+            keys = keys + monitor.keys()
+            plot_list.append(('metrics.png', monitor.keys()))
+        params = {'n_clusters': self.n_clusters, 'alpha': self.alpha,
+                  'overclustering': self.overclustering, 'n_subheads': self.n_subheads,
+                  'copies': self.copies, 'augment': list(self.augment_),
+                  'epochs': self.epochs, 'lr': self.lr, 'batch_size': self.batch_size}
+        phase = Phase('train', loss, xf, chainer.optimizers.Adam(alpha=self.lr),
+                      (self.epochs, 'epoch'), self.batch_size, params=params,
+                      order='drop_last' if len(xf) > self.batch_size else 'shuffle',
+                      extensions=extensions, report_keys=keys, plots=plot_list)
+        run.run(phase)
+        self._read_subhead_losses(run, phase)
+
+    def _read_subhead_losses(self, run, phase):
+        """Each clustering sub-head's mean loss in the last logged epoch."""
+        import json
+        self.subhead_losses_ = None
+        log = os.path.join(run.out, phase.name, 'log')
+        if os.path.exists(log):
+            with open(log) as f:
+                last = json.load(f)[-1]
+            self.subhead_losses_ = [last.get('main/cluster%d' % i)
+                                    for i in range(self.n_subheads)]
+
+    def predict_proba(self, X):
+        """``(N, K)`` cluster probabilities from the chosen clustering sub-head."""
+        return self.cluster_scores(X)
+
+    def _report(self, out, x, y):
+        image = plots.grey_image_shape(self.input_shape_)
+        if y is not None:
+            plots.heatmap_png(metrics.confusion_matrix(y, self.labels_),
+                              os.path.join(out, 'confusion.png'), 'clusters against labels',
+                              xlabel='label', ylabel='cluster', annotate='%d')
+        if image is None:
+            return
+        plots.cluster_examples_png(x, self.labels_, image, os.path.join(out, 'clusters.png'))
+        if self.overclustering:
+            net = self.net_
+            proba = batched_forward(net.overcluster_proba, x, device=net.device)
+            plots.cluster_examples_png(x, proba.argmax(axis=1), image,
+                                       os.path.join(out, 'overclusters.png'))
+
+    def _extra_state(self):
+        state = super(IIC, self)._extra_state()
+        state['augment'] = list(getattr(self, 'augment_', ()))
+        if getattr(self, 'subhead_losses_', None) is not None:
+            state['subhead_losses'] = self.subhead_losses_
+        return state
+
+    def _restore_state(self, info):
+        super(IIC, self)._restore_state(info)
+        self.augment_ = tuple(info.get('augment', ()))
+        self.subhead_losses_ = info.get('subhead_losses')

@@ -1,0 +1,51 @@
+"""Records of IIC training: the best sub-head each epoch and pictures of the joint P."""
+import os
+
+from chainer.training import extension
+import numpy
+
+from chainclust import plots
+
+
+class SubheadChooser(extension.Extension):
+    """At the end of every epoch, make the clustering sub-head with the lowest loss the label source.
+
+    Reads the per-sub-head loss sums that :class:`~chainclust.models.iic.IICLoss`
+    accumulated over the epoch, sets ``net.best_subhead`` and starts a new sum.
+    Runs before the other writers, so that the epoch's metrics use the choice.
+    """
+
+    trigger = (1, 'epoch')
+    priority = extension.PRIORITY_WRITER + 1
+
+    def __init__(self, loss):
+        self._loss = loss
+
+    def __call__(self, trainer):
+        sums = self._loss.subhead_loss
+        self._loss.net.best_subhead = numpy.int64(numpy.argmin(sums))
+        sums[...] = 0
+
+
+class JointPlot(extension.Extension):
+    """Every epoch, draw the last batch's joint distribution P of the best clustering sub-head.
+
+    Writes ``joint/epochNNN.png`` into the phase folder.
+    """
+
+    trigger = (1, 'epoch')
+    priority = extension.PRIORITY_READER
+
+    def __init__(self, loss):
+        self._loss = loss
+
+    def __call__(self, trainer):
+        joint = self._loss.last_joint
+        if joint is None:
+            return
+        folder = os.path.join(trainer.out, 'joint')
+        os.makedirs(folder, exist_ok=True)
+        epoch = trainer.updater.epoch
+        plots.heatmap_png(joint, os.path.join(folder, 'epoch%03d.png' % epoch),
+                          'joint P (last batch), epoch %d' % epoch,
+                          xlabel="cluster of the transformed copy", ylabel='cluster of the image')

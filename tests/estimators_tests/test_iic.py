@@ -1,0 +1,117 @@
+"""IIC: fit on real images, sub-heads, figures, export parity, the runtime on one image."""
+import json
+import os
+
+from click.testing import CliRunner
+import numpy
+import pytest
+
+from chainclust import datasets, IIC
+from chainclust.cli import main
+from chainclust.errors import ParameterError
+from chainclust.models.iic import IICNet
+from chainclust_export import export_onnx
+from chainclust_runtime import Assigner
+
+TINY = dict(n_clusters=4, n_subheads=2, overclustering=2, copies=2, epochs=2, batch_size=32,
+            lr=1e-3, random_state=0)
+
+
+@pytest.fixture(scope='module')
+def mnist():
+    return datasets.load('mnist').subset(96, random_state=0)
+
+
+@pytest.fixture(scope='module')
+def fitted(mnist, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('iic'))
+    return IIC(out=out, **TINY).fit(mnist), out
+
+
+def test_network_is_the_specified_trunk_and_heads():
+    net = IICNet((28, 28), n_clusters=10, overclustering=5, n_subheads=3)
+    assert [c.W.shape[0] for c in net.trunk.convs] == [32, 64, 128, 256]
+    assert net.trunk.pooled_size == (3, 3)
+    assert len(net.heads) == len(net.overheads) == 3
+    assert [layer.W.shape for layer in net.heads[0]] == [(128, 256), (64, 128), (10, 64)]
+    assert net.overheads[0][-1].W.shape == (50, 64)
+
+
+def test_fit_gives_probabilities_labels_and_a_chosen_subhead(fitted, mnist):
+    model, out = fitted
+    proba = model.predict_proba(mnist.x)
+    assert proba.shape == (96, 4)
+    numpy.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    numpy.testing.assert_array_equal(proba.argmax(axis=1), model.labels_)
+    assert model.transform(mnist.x).shape == (96, 256)
+    assert model.augment_ == ('rotation', 'shear', 'scale', 'crop', 'binarize', 'noise',
+                              'jitter')  # grey images in [0, 1]: no flip
+    assert len(model.subhead_losses_) == 2
+    assert int(model.net_.best_subhead) == int(numpy.argmin(model.subhead_losses_))
+    with open(os.path.join(out, 'train', 'log')) as f:
+        log = json.load(f)
+    for key in ('main/loss', 'main/loss_cluster', 'main/loss_overcluster', 'main/cluster0',
+                'main/cluster1', 'main/overcluster1', 'cluster/acc', 'cluster/nmi'):
+        assert all(numpy.isfinite(entry[key]) for entry in log), key
+
+
+def test_figures_are_written(fitted):
+    _, out = fitted
+    for name in ('clusters.png', 'overclusters.png', 'confusion.png',
+                 os.path.join('train', 'joint', 'epoch002.png'),
+                 os.path.join('train', 'metrics.png'), os.path.join('train', 'subheads.png')):
+        assert os.path.getsize(os.path.join(out, name)) > 1000, name
+
+
+def test_onnx_parity_at_batch_1_and_64_and_a_single_image(fitted, mnist, tmp_path):
+    model, out = fitted
+    path = str(tmp_path / 'iic.onnx')
+    export_onnx(model, path)
+    assigner = Assigner(path)
+    assert assigner.score == 'proba' and assigner.n_clusters == 4
+    for batch in (1, 64):
+        x = mnist.x[:batch]
+        numpy.testing.assert_allclose(assigner.predict_proba(x), model.predict_proba(x),
+                                      atol=1e-5)
+        numpy.testing.assert_allclose(assigner.transform(x), model.transform(x),
+                                      rtol=1e-4, atol=1e-4)
+        numpy.testing.assert_array_equal(assigner.predict(x), model.predict(x))
+    numpy.testing.assert_array_equal(assigner.predict(mnist.x[5]), model.labels_[5:6])
+    loaded = IIC.load(out)
+    numpy.testing.assert_array_equal(loaded.predict(mnist.x), model.labels_)
+    assert loaded.augment_ == model.augment_
+
+
+def test_same_seed_same_model(mnist):
+    first = IIC(**dict(TINY, epochs=1)).fit(mnist.x)
+    second = IIC(**dict(TINY, epochs=1)).fit(mnist.x)
+    numpy.testing.assert_array_equal(first.predict_proba(mnist.x), second.predict_proba(mnist.x))
+
+
+def test_colour_images_get_flips_and_without_overclustering_one_head():
+    x = numpy.random.RandomState(0).randint(0, 256, (40, 12, 10, 3)).astype(numpy.uint8)
+    model = IIC(**dict(TINY, overclustering=0, epochs=1)).fit(x)
+    assert 'flip' in model.augment_ and len(model.net_.overheads) == 0
+    assert model.predict(x).shape == (40,)
+
+
+@pytest.mark.parametrize('x, params, message', [
+    (numpy.zeros((20, 30)), {}, 'IIC clusters images'),
+    (numpy.zeros((20, 6, 6)), {}, 'at least 8x8 pixels, got 6x6'),
+    (numpy.zeros((20, 8, 8)), {'augment': 'rotation,swirl'}, "unknown augmentation 'swirl'"),
+    (numpy.random.RandomState(0).normal(size=(20, 8, 8)), {'augment': 'binarize'},
+     'augment=binarize needs images in'),
+])
+def test_bad_input_is_refused_with_a_message(x, params, message):
+    with pytest.raises(ParameterError, match=message):
+        IIC(**dict(TINY, **params)).fit(x)
+
+
+def test_command_line_trains_iic(tmp_path):
+    out = str(tmp_path / 'iic')
+    result = CliRunner().invoke(main, ['train', 'iic', '--data', 'mnist', '--limit', '64',
+                                       '-k', '3', '--epochs', '1', '--batch-size', '32',
+                                       '--n-subheads', '1', '--augment', 'rotation,crop',
+                                       '-o', out, '-q'])
+    assert result.exit_code == 0, result.output
+    assert IIC.load(out).augment_ == ('rotation', 'crop')
