@@ -246,14 +246,14 @@ def convert_codebook_distance(b, f, inputs, outputs, in_data):
     if f.metric == 'euclidean':
         b.node('Sqrt', [squared_distances(b, e_name, w_name, w)], outputs)
         return
-    from chainclust.functions.codebook_distance import COSINE_EPS
+    from chainclust.functions.codebook_distance import cosine_eps
     w_norm = b.constant(numpy.sqrt((w.astype(numpy.float64) ** 2).sum(axis=1))[None, :],
                         w.dtype)
     e_norm = b.node('Sqrt', [b.node('ReduceSum', [b.node('Mul', [e_name, e_name]),
                                                   b.constant([1], numpy.int64)],
                                     keepdims=1)])
     denominator = b.node('Max', [b.node('Mul', [e_norm, w_norm]),
-                                 b.constant(COSINE_EPS, w.dtype)])
+                                 b.constant(float(cosine_eps(w.dtype)), w.dtype)])
     dot = b.node('Gemm', [e_name, w_name], transB=1)
     b.node('Sub', [b.constant(1, w.dtype), b.node('Div', [dot, denominator])], outputs)
 

@@ -12,6 +12,13 @@ METRICS = ('euclidean', 'cosine')
 COSINE_EPS = 1e-8
 
 
+def cosine_eps(dtype):
+    """The floor of ``|e||w|`` in ``dtype``: 1e-8, or the smallest normal number where
+    1e-8 would underflow (float16: 6.1e-5)."""
+    dtype = numpy.dtype(dtype)
+    return dtype.type(max(COSINE_EPS, float(numpy.finfo(dtype).tiny)))
+
+
 def check_metric(metric):
     if metric not in METRICS:
         raise ValueError('metric must be one of %s, got %r' % (METRICS, metric))
@@ -42,7 +49,7 @@ def pairwise(xp, e, w, metric):
         return dist, None
     e_norm = xp.sqrt(xp.einsum('ij,ij->i', e, e))
     w_norm = xp.sqrt(xp.einsum('ij,ij->i', w, w))
-    denominator = xp.maximum(e_norm[:, None] * w_norm[None, :], e.dtype.type(COSINE_EPS))
+    denominator = xp.maximum(e_norm[:, None] * w_norm[None, :], cosine_eps(e.dtype))
     cosine = e.dot(w.T) / denominator
     return 1 - cosine, (cosine, denominator, e_norm, w_norm)
 
@@ -83,7 +90,7 @@ class CodebookDistance(function_node.FunctionNode):
             cosine, denominator, e_norm, w_norm = self._cache
             # D = 1 - (e.w) / m with m = max(|e||w|, eps); where m > eps,
             # dD/de_i = -w_j / m + cos * |w_j| e_i / (|e_i| m), and symmetrically.
-            active = denominator > e.dtype.type(COSINE_EPS)
+            active = denominator > cosine_eps(e.dtype)
             a = -gd / denominator
             b = xp.where(active, gd * cosine / denominator, 0)
             safe_e = xp.where(e_norm > 0, e_norm, 1)
@@ -104,7 +111,8 @@ def composed_distance(e, w, metric):
         return F.sqrt(ee + ww - 2 * F.matmul(e, w, transb=True))
     e_norm = F.broadcast_to(F.expand_dims(F.sqrt(F.sum(e * e, axis=1)), 1), (n, k))
     w_norm = F.broadcast_to(F.expand_dims(F.sqrt(F.sum(w * w, axis=1)), 0), (n, k))
-    return 1 - F.matmul(e, w, transb=True) / F.clip(e_norm * w_norm, COSINE_EPS, numpy.inf)
+    floor = float(cosine_eps(e.dtype))
+    return 1 - F.matmul(e, w, transb=True) / F.clip(e_norm * w_norm, floor, numpy.inf)
 
 
 def codebook_distance(e, w, metric='euclidean'):

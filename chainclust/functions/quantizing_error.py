@@ -5,7 +5,7 @@ from chainer import function_node
 from chainer.utils import type_check
 import numpy
 
-from chainclust.functions.codebook_distance import check_metric, COSINE_EPS
+from chainclust.functions.codebook_distance import check_metric, cosine_eps
 
 
 class QuantizingError(function_node.FunctionNode):
@@ -44,7 +44,7 @@ class QuantizingError(function_node.FunctionNode):
             return xp.asarray(norm.sum() / n, dtype=e.dtype),
         e_norm = xp.sqrt(xp.einsum('ij,ij->i', e, e))
         q_norm = xp.sqrt(xp.einsum('ij,ij->i', q, q))
-        denominator = xp.maximum(e_norm * q_norm, e.dtype.type(COSINE_EPS))
+        denominator = xp.maximum(e_norm * q_norm, cosine_eps(e.dtype))
         cosine = xp.einsum('ij,ij->i', e, q) / denominator
         self._cache = (e_norm, q_norm, denominator, cosine)
         return xp.asarray((1 - cosine).sum() / n, dtype=e.dtype),
@@ -66,7 +66,7 @@ class QuantizingError(function_node.FunctionNode):
                 ge = scale * self._diff / xp.where(norm > 0, norm, 1)[:, None]
             return chainer.Variable(ge), chainer.Variable(-ge)
         e_norm, q_norm, denominator, cosine = self._cache
-        active = (denominator > e.dtype.type(COSINE_EPS))[:, None]
+        active = (denominator > cosine_eps(e.dtype))[:, None]
         safe_e = xp.where(e_norm > 0, e_norm, 1)[:, None]
         safe_q = xp.where(q_norm > 0, q_norm, 1)[:, None]
         # d(1 - cos)/de = -q/m + cos e/|e|^2 where m = |e||q| > eps
@@ -85,7 +85,7 @@ def composed_quantizing_error(e, q, metric, squared=False):
         return F.sum(sq if squared else F.sqrt(sq)) / n
     dot = F.sum(e * q, axis=1)
     norms = F.sqrt(F.sum(e * e, axis=1)) * F.sqrt(F.sum(q * q, axis=1))
-    return F.sum(1 - dot / F.clip(norms, COSINE_EPS, numpy.inf)) / n
+    return F.sum(1 - dot / F.clip(norms, float(cosine_eps(e.dtype)), numpy.inf)) / n
 
 
 def quantizing_error(e, q, metric='euclidean', squared=False):

@@ -163,6 +163,20 @@ class TestVQValues(unittest.TestCase):
         q = numpy.array([[-3., -4.], [2., 0.]])
         self.assertAlmostEqual(float(quantizing_error(e, q, 'cosine').array), 1.0)
 
+    def test_cosine_of_a_zero_vector_is_finite_in_float16(self):
+        # 1e-8 underflows to 0 in float16; the floor becomes float16's smallest normal
+        for dtype in (numpy.float16, numpy.float32):
+            e = chainer.Variable(numpy.array([[0., 0.], [1., 2.]], dtype))
+            w = chainer.Variable(numpy.array([[1., 0.], [0., 0.]], dtype))
+            d = codebook_distance(e, w, 'cosine')
+            numpy.testing.assert_allclose(d.array.astype(numpy.float32),
+                                          [[1., 1.], [1 - 1 / 5 ** 0.5, 1.]], rtol=1e-3)
+            d.grad = numpy.ones((2, 2), dtype)
+            d.backward()
+            assert numpy.isfinite(e.grad).all() and numpy.isfinite(w.grad).all()
+            error = quantizing_error(e.array, w.array, 'cosine')
+            assert numpy.isfinite(error.array)
+
 
 class TestVQInvalid(unittest.TestCase):
 
