@@ -45,13 +45,16 @@ def image_grid_png(rows, names, image_shape, path):
     save_figure(figure, path)
 
 
-def scatter_png(points, colours, path, title, colour_name='cluster'):
-    """A 2-D scatter of ``points`` ``(N, 2)`` coloured by integer ``colours`` ``(N,)``."""
+def scatter_png(points, colours, path, title, colour_name='cluster', n_colours=None):
+    """A 2-D scatter of ``points`` ``(N, 2)`` coloured by integer ``colours`` ``(N,)``.
+
+    ``n_colours``: how many values ``colours`` can take (default: its maximum + 1).
+    """
     from matplotlib.figure import Figure
     figure = Figure(figsize=(5.5, 5))
     axes = figure.add_subplot(1, 1, 1)
     colours = numpy.asarray(colours)
-    n = max(int(colours.max()) + 1, 10)
+    n = int(n_colours or colours.max() + 1)
     cmap = 'tab10' if n <= 10 else 'tab20' if n <= 20 else 'gist_ncar'
     shown = axes.scatter(points[:, 0], points[:, 1], c=colours, s=3, cmap=cmap,
                          vmin=-0.5, vmax=n - 0.5)

@@ -224,7 +224,7 @@ class GMVAE(ClusteringEstimator):
         shown = plots.project_2d(mu_x)
         how = 'x' if self.x_dim <= 2 else 'first two principal components of x'
         plots.scatter_png(shown, self.labels_, os.path.join(out, 'latent.png'),
-                          'posterior means: %s, by cluster' % how)
+                          'posterior means: %s, by cluster' % how, n_colours=self.n_clusters)
         if y is not None:
             plots.scatter_png(shown, y, os.path.join(out, 'latent_labels.png'),
                               'posterior means: %s, by label' % how, colour_name='label')
@@ -239,7 +239,7 @@ class GMVAE(ClusteringEstimator):
             plots.scatter_png(generated.reshape(-1, 2), components,
                               os.path.join(out, 'samples.png'),
                               'generated: w ~ N(0, I), x ~ p(x | w, z), by component z',
-                              colour_name='component')
+                              colour_name='component', n_colours=self.n_clusters)
         elif image is not None:
             flat = self._generate(zeros, rows, noise).reshape(k, per_row, -1)
             plots.image_grid_png(list(flat), ['z=%d' % i for i in range(k)], image,
