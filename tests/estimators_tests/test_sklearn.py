@@ -7,7 +7,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from chainclust import DEC, datasets, VQAE
+from chainclust import DEC, datasets, GMVAE, VQAE
 
 TINY_DEC = dict(n_clusters=3, hidden_dims=(8,), embedding_dim=2, finetune_epochs=2,
                 batch_size=16, update_interval=5, max_iter=10, n_init=1, random_state=0)
@@ -15,9 +15,13 @@ TINY_DEC = dict(n_clusters=3, hidden_dims=(8,), embedding_dim=2, finetune_epochs
 TINY_VQAE = dict(n_clusters=3, hidden_dims=(8,), code_dim=2, pretrain_epochs=1, epochs=1,
                  batch_size=8, monitor_interval=1000, random_state=0)
 
+TINY_GMVAE = dict(n_clusters=3, hidden_dims=(8,), x_dim=2, w_dim=2, prior_hidden=8, epochs=1,
+                  batch_size=16, random_state=0)
 
-# Every check of scikit-learn's suite runs; none is expected to fail.
-@parametrize_with_checks([DEC(**TINY_DEC), VQAE(**TINY_VQAE)])
+
+# Every check of scikit-learn's suite runs; none is expected to fail. (IIC clusters
+# images only, and the suite feeds tables.)
+@parametrize_with_checks([DEC(**TINY_DEC), VQAE(**TINY_VQAE), GMVAE(**TINY_GMVAE)])
 def test_scikit_learn_checks(estimator, check):
     check(estimator)
 
