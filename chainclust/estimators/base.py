@@ -15,6 +15,7 @@ from numbers import Integral, Real
 import os
 import shutil
 import tempfile
+import warnings
 
 import chainer
 from chainer import serializers
@@ -34,6 +35,7 @@ from chainclust.inference import batched_forward
 from chainclust.io import atomic_path, load_npz, save_npy, write_json
 from chainclust_runtime.validation import check_model_input
 from chainclust.links.normalization import MODES as NORMALIZE_MODES
+from chainclust.links.normalization import Normalization
 from chainclust.training.random_states import random_stream
 from chainclust.training.run import jsonable, RESUME_MODES, TrainingRun
 
@@ -132,6 +134,16 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
     def _prepare(self, x):
         """Settings derived from the raw training samples ``x``, before the network is built."""
 
+    def _normalised_range(self, x):
+        """``(min, max)`` of ``x`` after the normalisation ``normalize`` will fit on it."""
+        link = Normalization(int(numpy.prod(x.shape[1:]))).fit(x, self.normalize)
+        flat = x.reshape(len(x), -1)
+        low, high = numpy.inf, -numpy.inf
+        for start in range(0, len(x), 4096):
+            h = link(flat[start:start + 4096].astype(numpy.float32)).array
+            low, high = min(low, float(h.min())), max(high, float(h.max()))
+        return low, high
+
     def _build_net(self, rng):
         """The untrained :class:`~chainclust.models.ClusteringNet`, weights drawn from ``rng``."""
         raise NotImplementedError
@@ -218,12 +230,20 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
                 self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
                 self._after_fit(x)
                 if self.out is not None:
-                    self._report(self.out, x, y)
                     self.save(self.out)
+                    self._write_figures(x, y)
         finally:
             if self.out is None:
                 shutil.rmtree(out, ignore_errors=True)
         return self
+
+    def _write_figures(self, x, y):
+        """:meth:`_report` into ``out``; a failure is a warning (the model is saved)."""
+        try:
+            self._report(self.out, x, y)
+        except Exception as error:  # figures are a by-product: never lose the model
+            warnings.warn('%s: the figures could not be written (%s: %s); the model is '
+                          'saved' % (self.out, type(error).__name__, error))
 
     def fit_predict(self, X, y=None):
         """``fit(X, y)`` then the labels of ``X``, ``(N,)`` int64."""

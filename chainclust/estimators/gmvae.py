@@ -1,4 +1,5 @@
 """GMVAE clustering as a scikit-learn estimator."""
+from numbers import Integral
 import os
 
 import chainer
@@ -8,7 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_float
 from chainclust.estimators.base import positive_float, positive_int
-from chainclust.errors import ParameterError
+from chainclust.errors import ModelFileError, ParameterError
 from chainclust.inference import batched_forward
 from chainclust.links.conv import minimum_size
 from chainclust.models.base import image_layout
@@ -17,6 +18,8 @@ from chainclust.models.gmvae import PAPER_CONV_LAYERS, Z_GRADIENTS
 from chainclust import plots
 from chainclust.training import Phase, random_stream
 from chainclust.training.cluster_metrics import ClusterMetricsReport
+
+NETWORK_VERSION = 2  # 1: the fully connected network before batch norm and Gaussian variance
 
 
 class GMVAE(ClusteringEstimator):
@@ -112,6 +115,8 @@ class GMVAE(ClusteringEstimator):
         self.verbose = verbose
 
     def _check_params(self, n_samples):
+        if self.batch_size < 2:
+            raise ValueError('batch_size must be >= 2: the networks use batch normalisation')
         check_widths('hidden_dims', self.hidden_dims)
         if not self.hidden_dims:
             raise ValueError('hidden_dims needs at least one width')
@@ -130,7 +135,9 @@ class GMVAE(ClusteringEstimator):
     def _prepare(self, x):
         self.likelihood_ = self.likelihood
         if self.likelihood == 'auto':
-            probabilities = x.dtype == numpy.uint8 or (x.min() >= 0 and x.max() <= 1)
+            low, high = self._normalised_range(x)
+            probabilities = (x.dtype == numpy.uint8 or (x.min() >= 0 and x.max() <= 1)) \
+                and low >= 0 and high <= 1
             self.likelihood_ = 'bernoulli' if probabilities else 'gaussian'
 
     def _build_net(self, rng):
@@ -159,15 +166,18 @@ class GMVAE(ClusteringEstimator):
                   'x_dim': self.x_dim, 'w_dim': self.w_dim, 'prior_hidden': self.prior_hidden,
                   'likelihood': self.likelihood_, 'epochs': self.epochs, 'lr': self.lr,
                   'batch_size': self.batch_size}
-        plot_list = [('loss.png', keys[:5]), ('z_prior.png', keys[4:])]
+        monitor = ClusterMetricsReport(net, xf, y, run.device) if y is not None else None
+        # metrics.png always: a snapshot then resumes whether or not labels are given
+        plot_list = [('loss.png', keys[:5]), ('z_prior.png', keys[4:]),
+                     ('metrics.png', ClusterMetricsReport.keys_for())]
         extensions = []
-        if y is not None:
-            monitor = ClusterMetricsReport(net, xf, y, run.device)
+        if monitor is not None:
             extensions.append((monitor, {}))
             keys = keys + monitor.keys()
-            plot_list.append(('metrics.png', monitor.keys()))
+        # Full batches only: batch normalisation of a last batch of one is degenerate.
+        order = 'drop_last' if len(xf) > self.batch_size else 'shuffle'
         run.run(Phase('train', loss, xf, chainer.optimizers.Adam(alpha=self.lr),
-                      (self.epochs, 'epoch'), self.batch_size, params=params,
+                      (self.epochs, 'epoch'), self.batch_size, params=params, order=order,
                       random_states={'noise': noise}, report_keys=keys, plots=plot_list,
                       extensions=extensions))
 
@@ -190,11 +200,13 @@ class GMVAE(ClusteringEstimator):
             ``components`` ``(n_samples,)`` int64.
         """
         self._check_fitted()
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) \
+                or n_samples < 1:
+            raise ParameterError('n_samples must be an int >= 1, got %r' % (n_samples,))
         n = int(n_samples)
-        if n < 1:
-            raise ParameterError('n_samples must be >= 1, got %r' % (n_samples,))
-        if cluster is not None and not (isinstance(cluster, (int, numpy.integer))
-                                        and 0 <= cluster < self.n_clusters):
+        if cluster is not None and (isinstance(cluster, bool)
+                                    or not isinstance(cluster, Integral)
+                                    or not 0 <= cluster < self.n_clusters):
             raise ParameterError('cluster must be an int in [0, %d), got %r'
                                  % (self.n_clusters, cluster))
         rng = check_random_state(random_state)
@@ -256,8 +268,14 @@ class GMVAE(ClusteringEstimator):
         state = super(GMVAE, self)._extra_state()
         if getattr(self, 'likelihood_', None) is not None:
             state['likelihood'] = self.likelihood_
+        state['network_version'] = NETWORK_VERSION
         return state
 
     def _restore_state(self, info):
         super(GMVAE, self)._restore_state(info)
+        if info.get('network_version') != NETWORK_VERSION:
+            raise ModelFileError(
+                'this GMVAE model was saved by an earlier chainclust whose GMVAE network was '
+                'different (batch-normalised recognition, a learned Gaussian variance came '
+                'later); train it again')
         self.likelihood_ = info.get('likelihood')

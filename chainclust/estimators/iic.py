@@ -88,6 +88,8 @@ class IIC(ClusteringEstimator):
         self.verbose = verbose
 
     def _check_params(self, n_samples):
+        if self.batch_size < 2:
+            raise ValueError('batch_size must be >= 2: the network uses batch normalisation')
         parse_augment(self.augment)
         try:
             stored, axes = image_layout(self.input_shape_)
@@ -101,15 +103,16 @@ class IIC(ClusteringEstimator):
 
     def _prepare(self, x):
         colour = self._channels() > 1
-        unit = x.dtype == numpy.uint8 or (x.min() >= 0 and x.max() <= 1)
+        low, high = self._normalised_range(x)  # the transformations see normalised images
+        unit = low >= 0 and high <= 1
         names = parse_augment(self.augment)
         if names == 'all':
             names = [n for n in AUGMENTATIONS if (colour or n != 'flip')
                      and (unit or n not in ('binarize', 'noise'))]
         elif 'binarize' in names and not unit:
-            raise ParameterError('augment=binarize needs images in [0, 1] (uint8 images or '
-                                 'floats in [0, 1]); these span [%.4g, %.4g]'
-                                 % (x.min(), x.max()))
+            raise ParameterError('augment=binarize needs images in [0, 1] after normalisation; '
+                                 'with normalize=%r these span [%.4g, %.4g]'
+                                 % (self.normalize, low, high))
         self.augment_ = tuple(names)
         self.unit_range_ = bool(unit)
 
@@ -124,25 +127,28 @@ class IIC(ClusteringEstimator):
     def _train(self, run, net, x, y):
         xf = numpy.asarray(x, dtype=numpy.float32)
         transform = make_transform(self.augment_, self.unit_range_)
-        loss = IICLoss(net, transform, run.random_state('train/augment'), self.alpha,
-                       self.copies)
+        augment_state = run.random_state('train/augment')
+        loss = IICLoss(net, transform, augment_state, self.alpha, self.copies)
         keys = ['main/loss', 'main/loss_cluster'] + (
             ['main/loss_overcluster'] if self.overclustering else [])
         extensions = [(SubheadChooser(loss), {}), (JointPlot(loss), {})]
+        # metrics.png always: a snapshot then resumes whether or not labels are given
         plot_list = [('loss.png', keys),
-                     ('subheads.png', ['main/cluster%d' % i for i in range(self.n_subheads)])]
+                     ('subheads.png', ['main/cluster%d' % i for i in range(self.n_subheads)]),
+                     ('metrics.png', ClusterMetricsReport.keys_for())]
         if y is not None:
             monitor = ClusterMetricsReport(net, xf, y, run.device)
             extensions.append((monitor, {}))
             keys = keys + monitor.keys()
-            plot_list.append(('metrics.png', monitor.keys()))
         params = {'n_clusters': self.n_clusters, 'alpha': self.alpha,
                   'overclustering': self.overclustering, 'n_subheads': self.n_subheads,
                   'copies': self.copies, 'augment': list(self.augment_),
-                  'epochs': self.epochs, 'lr': self.lr, 'batch_size': self.batch_size}
+                  'unit_range': self.unit_range_, 'epochs': self.epochs, 'lr': self.lr,
+                  'batch_size': self.batch_size}
         phase = Phase('train', loss, xf, chainer.optimizers.Adam(alpha=self.lr),
                       (self.epochs, 'epoch'), self.batch_size, params=params,
                       order='drop_last' if len(xf) > self.batch_size else 'shuffle',
+                      random_states={'augment': augment_state},
                       extensions=extensions, report_keys=keys, plots=plot_list)
         run.run(phase)
         self._read_subhead_losses(run, phase)
@@ -180,6 +186,7 @@ class IIC(ClusteringEstimator):
     def _extra_state(self):
         state = super(IIC, self)._extra_state()
         state['augment'] = list(getattr(self, 'augment_', ()))
+        state['unit_range'] = getattr(self, 'unit_range_', None)
         if getattr(self, 'subhead_losses_', None) is not None:
             state['subhead_losses'] = self.subhead_losses_
         return state
@@ -187,4 +194,5 @@ class IIC(ClusteringEstimator):
     def _restore_state(self, info):
         super(IIC, self)._restore_state(info)
         self.augment_ = tuple(info.get('augment', ()))
+        self.unit_range_ = info.get('unit_range')
         self.subhead_losses_ = info.get('subhead_losses')

@@ -54,8 +54,12 @@ def z_prior_kl(log_pz, information_lambda=0.0):
 
 
 def iic_loss(z, z_prime, alpha=1.0):
-    """Composed :func:`chainclust.functions.iic_loss` (in the inputs' own dtype)."""
+    """Composed :func:`chainclust.functions.iic_loss` (float32 at least, as the node)."""
+    import numpy
     from chainclust.functions.iic_loss import EPSILON
+    work = numpy.promote_types(z.dtype, numpy.float32)
+    if z.dtype != work:
+        z, z_prime = F.cast(z, work), F.cast(z_prime, work)
     joint = F.matmul(z, z_prime, transa=True)
     symmetric = (joint + F.transpose(joint)) * 0.5
     normalised = symmetric / F.broadcast_to(F.sum(symmetric), symmetric.shape)

@@ -107,9 +107,8 @@ class IICLoss(function_node.FunctionNode):
             # differentiable (in the inputs' dtype).
             from chainclust.functions import composed
             z, zp = self.get_retained_inputs()
-            loss = composed.iic_loss(z, zp, self.alpha)
-            grads = chainer.grad([loss], [z, zp], [gy.astype(z.dtype) if gy.dtype != z.dtype
-                                                   else gy], enable_double_backprop=True)
+            loss = composed.iic_loss(z, zp, self.alpha)  # float32 at least, as forward
+            grads = chainer.grad([loss], [z, zp], [gy], enable_double_backprop=True)
             return tuple(grads[i] for i in indexes)
         xp = backend.get_array_module(gy.array)
         z32, zp32, p, normalised, inside, total, floored_total = self._saved

@@ -110,8 +110,9 @@ class IICLoss(chainer.Chain):
     originals and the copies together, and pairs each original's softmax with
     each of its copies'. Reports ``loss``, ``loss_cluster``,
     ``loss_overcluster`` and every sub-head's loss (``cluster0``, ...); keeps
-    the last batch's clustering joint distribution in ``last_joint`` and
-    sums each clustering sub-head's loss over an epoch in ``subhead_loss``.
+    the last batch's clustering joint distribution (best sub-head, on the
+    device) in ``last_joint`` and sums each clustering sub-head's loss on the
+    device for :meth:`take_subhead_losses`.
 
     Args:
         net (IICNet): the network.
@@ -128,8 +129,16 @@ class IICLoss(chainer.Chain):
             self.net = net
         self.transform, self.random_state = transform, random_state
         self.alpha, self.copies = float(alpha), int(copies)
-        self.subhead_loss = numpy.zeros(net.n_subheads)
+        self._subhead_sums = None
         self.last_joint = None
+
+    def take_subhead_losses(self):
+        """Each clustering sub-head's loss summed since the last call ``(n_subheads,)``; resets."""
+        sums = self._subhead_sums
+        self._subhead_sums = None
+        if sums is None:
+            return numpy.zeros(self.net.n_subheads)
+        return chainer.backend.CpuDevice().send(sums).astype(numpy.float64)
 
     def _head_losses(self, heads, features, n, name, report):
         losses = []
@@ -150,8 +159,9 @@ class IICLoss(chainer.Chain):
         features = net.trunk(net.xp.concatenate([h, copies]))
         report = {}
         cluster = self._head_losses(net.heads, features, n, 'cluster', report)
-        for i, loss in enumerate(cluster):
-            self.subhead_loss[i] += float(loss.array)
+        values = net.xp.stack([loss.array for loss in cluster])  # no device sync here
+        self._subhead_sums = values if self._subhead_sums is None \
+            else self._subhead_sums + values
         total = loss_cluster = sum(cluster) / len(cluster)
         report['loss_cluster'] = loss_cluster
         if len(net.overheads):
@@ -161,8 +171,7 @@ class IICLoss(chainer.Chain):
         report['loss'] = total
         chainer.report(report, self)
         with chainer.no_backprop_mode():
-            best = net.heads[int(numpy.argmin(self.subhead_loss))]
+            best = net.heads[int(net.best_subhead)]
             out = F.softmax(best(features)).array
-            joint = out[:n].T.dot(out[n:n + n]) if self.copies else None
-        self.last_joint = chainer.backend.CpuDevice().send(joint / n)
+            self.last_joint = out[:n].T.dot(out[n:2 * n]) / n
         return total

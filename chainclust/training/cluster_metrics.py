@@ -34,7 +34,12 @@ class ClusterMetricsReport(extension.Extension):
 
     def keys(self):
         """The reported keys, e.g. ``['cluster/acc', ...]``."""
-        return ['%s/%s' % (self._prefix, k) for k in METRIC_KEYS]
+        return self.keys_for(self._prefix)
+
+    @staticmethod
+    def keys_for(prefix='cluster'):
+        """The keys an instance with this ``prefix`` reports."""
+        return ['%s/%s' % (prefix, k) for k in METRIC_KEYS]
 
     def __call__(self, trainer):
         score = batched_forward(self._net.forward, self._x, device=self._device)

@@ -1,6 +1,7 @@
 """Records of IIC training: the best sub-head each epoch and pictures of the joint P."""
 import os
 
+import chainer
 from chainer.training import extension
 import numpy
 
@@ -22,9 +23,8 @@ class SubheadChooser(extension.Extension):
         self._loss = loss
 
     def __call__(self, trainer):
-        sums = self._loss.subhead_loss
+        sums = self._loss.take_subhead_losses()
         self._loss.net.best_subhead = numpy.int64(numpy.argmin(sums))
-        sums[...] = 0
 
 
 class JointPlot(extension.Extension):
@@ -43,6 +43,7 @@ class JointPlot(extension.Extension):
         joint = self._loss.last_joint
         if joint is None:
             return
+        joint = chainer.backend.CpuDevice().send(joint)
         folder = os.path.join(trainer.out, 'joint')
         os.makedirs(folder, exist_ok=True)
         epoch = trainer.updater.epoch

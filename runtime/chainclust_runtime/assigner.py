@@ -105,7 +105,7 @@ class Assigner(object):
                                  % (self.path, '; '.join(problems)))
 
     def _check(self, X, name='X', first_row=0):
-        if numpy.shape(X) == tuple(self.input_shape):  # one sample, e.g. a single image
+        if getattr(X, 'shape', None) == tuple(self.input_shape):  # one sample, e.g. one image
             X = numpy.asarray(X)[None]
         x = check_samples(X, name=name, sample_shape=self.input_shape, first_row=first_row)
         return numpy.ascontiguousarray(check_model_input(x, self.input_dtype, name=name))

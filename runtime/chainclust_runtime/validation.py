@@ -22,7 +22,11 @@ def check_samples(x, name='data', sample_shape=None, first_row=0):
         first_row (int): the row of ``x[0]`` in the whole file (for chunks), so
             that messages give positions in the file.
     """
-    x = numpy.asarray(x)
+    try:
+        x = numpy.asarray(x)
+    except ValueError as error:  # ragged nested lists
+        raise DataError('%s must be a numeric array with one shape for every sample (%s)'
+                        % (name, error))
     if x.dtype == object or not (numpy.issubdtype(x.dtype, numpy.number)
                                  or x.dtype == bool):
         raise DataError('%s must be numeric, got dtype %s' % (name, x.dtype))

@@ -53,7 +53,8 @@ def test_assigner_labels_or_refuses(assigner, x):
     except ChainclustError as e:
         assert '\n' not in str(e)
         return
-    assert labels.shape == (x.shape[0],) and labels.dtype == numpy.int64
+    n = 1 if x.shape == assigner.input_shape else x.shape[0]  # one sample: a batch of one
+    assert labels.shape == (n,) and labels.dtype == numpy.int64
     assert ((labels >= 0) & (labels < assigner.n_clusters)).all()
 
 

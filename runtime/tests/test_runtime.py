@@ -61,6 +61,8 @@ def test_a_single_image_is_a_batch_of_one(assigner):
         assert assigner.predict_proba(x[i]).shape == (1, 10)
     with pytest.raises(DataError, match='shape'):
         assigner.predict(x[0, :7])
+    with pytest.raises(DataError, match='must be a numeric array with one shape'):
+        assigner.predict([[1, 2], [3]])  # ragged: a clear message, not NumPy's
 
 
 def test_whole_valued_input_of_other_dtypes_is_cast(assigner):

@@ -168,11 +168,12 @@ def test_sample_draws_from_the_component_asked_for(fitted):
     # Bernoulli means in [0, 1], mapped back through the recorded x / 255 of uint8 data
     assert model.normalization_ == 'scale255'
     assert 0 <= mixed.min() and mixed.max() <= 255
-    for bad in (-1, 6, 1.5):
+    for bad in (-1, 6, 1.5, True):
         with pytest.raises(ParameterError, match='cluster must be an int in'):
             model.sample(3, cluster=bad)
-    with pytest.raises(ParameterError, match='n_samples must be >= 1'):
-        model.sample(0)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ParameterError, match='n_samples must be an int >= 1'):
+            model.sample(bad)
     with pytest.raises(NotFittedError):
         GMVAE().sample(2)
 
@@ -185,3 +186,39 @@ def test_two_dimensional_data_gets_scatter_figures(tmp_path):
     for name in ('latent.png', 'latent_labels.png', 'samples.png'):
         assert os.path.getsize(os.path.join(out, name)) > 1000
     assert not os.path.exists(os.path.join(out, 'w_traversal.png'))
+
+
+def test_auto_likelihood_follows_the_normalisation(digits):
+    model = GMVAE(**dict(TINY, normalize='standard', epochs=1)).fit(digits.x)
+    assert model.likelihood_ == 'gaussian'  # standardised uint8 pixels are not in [0, 1]
+
+
+def test_batch_norm_needs_two_samples_per_batch(digits):
+    with pytest.raises(ParameterError, match='batch_size must be >= 2'):
+        GMVAE(**dict(TINY, batch_size=1)).fit(digits.x)
+
+
+def test_a_model_of_the_earlier_network_is_refused_clearly(fitted, tmp_path):
+    import shutil
+    from chainclust.errors import ModelFileError
+    _, out = fitted
+    old = str(tmp_path / 'old')
+    shutil.copytree(out, old)
+    path = os.path.join(old, 'model.json')
+    with open(path) as f:
+        info = json.load(f)
+    del info['network_version']
+    with open(path, 'w') as f:
+        json.dump(info, f)
+    with pytest.raises(ModelFileError, match='earlier chainclust whose GMVAE network'):
+        GMVAE.load(old)
+
+
+def test_a_failing_figure_warns_and_keeps_the_model(digits, tmp_path, monkeypatch):
+    def broken(self, out, x, y):
+        raise RuntimeError('no display')
+    monkeypatch.setattr(GMVAE, '_report', broken)
+    out = str(tmp_path / 'model')
+    with pytest.warns(UserWarning, match='figures could not be written.*no display.*saved'):
+        model = GMVAE(out=out, **dict(TINY, epochs=1)).fit(digits.x)
+    numpy.testing.assert_array_equal(GMVAE.load(out).predict(digits.x), model.labels_)

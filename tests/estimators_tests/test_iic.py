@@ -99,8 +99,11 @@ def test_colour_images_get_flips_and_without_overclustering_one_head():
     (numpy.zeros((20, 30)), {}, 'IIC clusters images'),
     (numpy.zeros((20, 6, 6)), {}, 'at least 8x8 pixels, got 6x6'),
     (numpy.zeros((20, 8, 8)), {'augment': 'rotation,swirl'}, "unknown augmentation 'swirl'"),
-    (numpy.random.RandomState(0).normal(size=(20, 8, 8)), {'augment': 'binarize'},
-     'augment=binarize needs images in'),
+    (numpy.random.RandomState(0).normal(size=(20, 8, 8)),
+     {'augment': 'binarize', 'normalize': 'standard'},
+     "augment=binarize needs images in \\[0, 1\\] after normalisation; with "
+     "normalize='standard'"),
+    (numpy.zeros((20, 8, 8)), {'batch_size': 1}, 'batch_size must be >= 2'),
 ])
 def test_bad_input_is_refused_with_a_message(x, params, message):
     with pytest.raises(ParameterError, match=message):
@@ -115,3 +118,9 @@ def test_command_line_trains_iic(tmp_path):
                                        '-o', out, '-q'])
     assert result.exit_code == 0, result.output
     assert IIC.load(out).augment_ == ('rotation', 'crop')
+
+
+def test_standardised_images_get_no_binarisation_or_clipped_noise(mnist):
+    model = IIC(**dict(TINY, epochs=1, normalize='standard')).fit(mnist.x)
+    assert 'binarize' not in model.augment_ and 'noise' not in model.augment_
+    assert model.unit_range_ is False

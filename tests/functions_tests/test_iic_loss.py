@@ -41,7 +41,7 @@ class TestIICLoss(testing.FunctionTestCase):
     def setUp(self):
         if self.dtype == numpy.float64:
             self.check_backward_options = {'atol': 1e-6, 'rtol': 1e-6}
-            self.check_double_backward_options = {'atol': 1e-5, 'rtol': 1e-5}
+            self.check_double_backward_options = {'atol': 1e-5, 'rtol': 1e-5, 'eps': 1e-6}
             self.check_forward_options = {'atol': 1e-10, 'rtol': 1e-10}
         else:
             self.check_backward_options = {'atol': 5e-3, 'rtol': 5e-3, 'eps': 1e-3}
@@ -112,6 +112,16 @@ def test_float16_network_gets_a_float32_loss_and_float16_gradients():
     assert z.grad.dtype == numpy.float16 and numpy.isfinite(z.grad).all()
     expected = _expected(z.array, zp.array, 10.0)
     assert float(loss.array) == pytest.approx(expected, rel=1e-5)
+
+
+def test_float16_double_backward_is_finite():
+    rng = numpy.random.RandomState(2)
+    z = chainer.Variable(_softmax_rows(rng, 16, 4, numpy.float16))
+    zp = chainer.Variable(_softmax_rows(rng, 16, 4, numpy.float16))
+    gz, = chainer.grad([iic_loss(z, zp, alpha=10.0)], [z], enable_double_backprop=True)
+    assert gz.dtype == numpy.float16 and numpy.isfinite(gz.array).all()
+    second, = chainer.grad([chainer.functions.sum(gz * gz)], [zp])
+    assert numpy.isfinite(second.array).all()
 
 
 @pytest.mark.parametrize('call,message', [
