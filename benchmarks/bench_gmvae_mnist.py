@@ -66,6 +66,13 @@ def mean_std(values):
     return mean, var ** 0.5
 
 
+def mean_pm_std(values):
+    """``'0.8500 +- 0.0100'``, or the value alone for one run."""
+    if len(values) == 1:
+        return '%.4f (one run)' % values[0]
+    return '%.4f +- %.4f' % mean_std(values)
+
+
 def table(runs):
     """Markdown: one row per setting, mean +- std over its seeds."""
     groups = {}
@@ -79,7 +86,7 @@ def table(runs):
         for part, metric in (('held_out', 'many_to_one'), ('all', 'many_to_one'),
                              ('held_out', 'acc'), ('held_out', 'nmi'), ('held_out', 'ari')):
             values = [r[part][metric] for r in group if part in r]
-            cells.append('%.4f +- %.4f' % mean_std(values) if values else '-')
+            cells.append(mean_pm_std(values) if values else '-')
         lines.append('| %s | %s | %s | %.0f | %.0f |' % (
             name, ','.join(str(r['seed']) for r in group), ' | '.join(cells),
             max(r['wall_s'] for r in group), max(r['peak_rss_mb'] for r in group)))

@@ -1,6 +1,6 @@
 """GMVAE on the paper's synthetic data: does lambda keep the clusters apart?
 
-    python benchmarks/bench_gmvae_pinwheel.py [--epochs 200] [--seed 0]
+    python benchmarks/bench_gmvae_pinwheel.py [--epochs 150] [--seed 0]
                                               [--out results/bench-gmvae-pinwheel]
 
 The embedded ``pinwheel`` set (10,000 2-D points on 5 arcs, seed 0) with the
@@ -53,7 +53,7 @@ SETTINGS = [  # (folder, table row, parameters)
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--epochs', type=int, default=200)
+    parser.add_argument('--epochs', type=int, default=150)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default=os.path.join('results', 'bench-gmvae-pinwheel'))
     args = parser.parse_args()

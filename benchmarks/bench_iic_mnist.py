@@ -21,7 +21,7 @@ import sys
 
 import _common
 from bench_dec_mnist import parse_override
-from bench_gmvae_mnist import mean_std, setting_name
+from bench_gmvae_mnist import mean_pm_std, mean_std, setting_name
 
 NAME = 'iic_mnist'
 CHILD = r'''
@@ -68,7 +68,7 @@ def table(runs):
              '|---|---|---|---|---|---|---|---|---|']
     for name, group in groups.items():
         acc = [r['metrics']['acc'] for r in group]
-        cells = ['%.4f +- %.4f' % mean_std(acc), '%.4f' % max(acc)]
+        cells = [mean_pm_std(acc), '%.4f' % max(acc)]
         for metric in ('nmi', 'ari'):
             cells.append('%.4f' % mean_std([r['metrics'][metric] for r in group])[0])
         cells.append('; '.join('/'.join('%.3f' % a for a in r['subhead_acc']) for r in group))
