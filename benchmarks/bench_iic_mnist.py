@@ -56,7 +56,7 @@ with open(out + '/train/log') as f:
                        for e in json.load(f)]
 json.dump(result, sys.stdout)
 '''
-DEFAULTS = {'n_clusters': 10, 'alpha': 10.0}
+DEFAULTS = {'n_clusters': 10, 'alpha': 1.0}
 
 
 def table(runs):
