@@ -70,7 +70,8 @@ def main():
         run = dict(json.loads(result.stdout), name=name, out=out)
         runs.append(run)
         sys.stderr.write('%s: %s\n' % (name, json.dumps(run)))
-    lines = ['| pinwheel, K=8, %d epochs, seed %d | z-prior KL (last epoch) | mean max_z p(z \\| x, w) '
+    lines = ['| pinwheel, K=8, %d epochs, seed %d | z-prior KL (last epoch) '
+             '| mean max_z p(z \\| x, w) '
              '| clusters used | ACC | ACC Makhzani | NMI | ARI | train s |'
              % (args.epochs, args.seed), '|---|---|---|---|---|---|---|---|---|']
     for run in runs:

@@ -149,7 +149,8 @@ class VQAE(ClusteringEstimator):
         self.init_codebook_stats_ = {'mean': float(codes.mean()), 'std': float(codes.std())}
         train_dir = run.folder('train')
         monitor = VQMonitor(net, xf, os.path.join(train_dir, 'records'),
-                            self.monitor_interval, plots.grey_image_shape(self.input_shape_), writer,
+                            self.monitor_interval, plots.grey_image_shape(self.input_shape_),
+                            writer,
                             device=device)
         extensions = [(monitor, {})]
         keys = list(REPORT_KEYS) + (['main/commitment'] if self.variant == 'vqvae' else [])

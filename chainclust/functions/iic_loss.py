@@ -134,12 +134,14 @@ def iic_loss(z, z_prime, alpha=1.0):
             probabilities of the samples (softmax outputs, rows summing to 1).
         z_prime: ``(N, K)`` the same for their transformed copies, same dtype.
         alpha (float): weight of the marginal entropies (1: minus the mutual
-            information ``I(z; z')``; Ji et al. 2019 use 1, a TF2
-            reimplementation found 10 better on MNIST).
+            information ``I(z; z')``, as Ji et al. 2019). Above 1, the uniform
+            output for every sample is a stationary point (the gradient
+            vanishes where P is uniform).
 
     Returns:
-        ~chainer.Variable: a float32 scalar (float64 for float64 inputs). Finite for any input: the joint is
-        floored at ``EPSILON`` before its logarithm.
+        ~chainer.Variable: a float32 scalar (float64 for float64 inputs),
+        finite for any input: the joint is floored at ``EPSILON`` before its
+        logarithm.
 
     .. admonition:: Example
 

@@ -9,7 +9,7 @@ from chainclust import plots
 
 
 class SubheadChooser(extension.Extension):
-    """At the end of every epoch, make the clustering sub-head with the lowest loss the label source.
+    """Every epoch, make the clustering sub-head with the lowest loss the source of labels.
 
     Reads the per-sub-head loss sums that :class:`~chainclust.models.iic.IICLoss`
     accumulated over the epoch, sets ``net.best_subhead`` and starts a new sum.

@@ -39,7 +39,7 @@ def _compose(outer, inner):
 
 
 class Rotation(Geometric):
-    """With probability ``p``, rotation about the centre by an angle uniform in ``[-degrees, degrees]``."""
+    """With probability ``p``, a rotation about the centre, uniform in ``[-degrees, degrees]``."""
 
     def __init__(self, degrees, p=1.0):
         self.degrees, self.p = float(degrees), float(p)
