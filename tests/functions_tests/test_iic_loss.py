@@ -40,7 +40,7 @@ class TestIICLoss(testing.FunctionTestCase):
 
     def setUp(self):
         if self.dtype == numpy.float64:
-            self.check_backward_options = {'atol': 1e-6, 'rtol': 1e-6}
+            self.check_backward_options = {'atol': 1e-6, 'rtol': 1e-6, 'eps': 1e-6}
             self.check_double_backward_options = {'atol': 1e-5, 'rtol': 1e-5, 'eps': 1e-6}
             self.check_forward_options = {'atol': 1e-10, 'rtol': 1e-10}
         else:
