@@ -108,6 +108,21 @@ def convert_concat(b, f, inputs, outputs, in_data):
     b.node('Concat', inputs, outputs, axis=int(f.axis))
 
 
+@converter('SplitAxis')
+def convert_split_axis(b, f, inputs, outputs, in_data):
+    ndim = in_data[0].ndim
+    axis = int(f.axis) % ndim
+    if axis == 0:
+        _unsupported(f, 'splitting the batch axis')
+    length = in_data[0].shape[axis]
+    if f.indices is not None:
+        bounds = [0] + [int(i) for i in f.indices] + [length]
+        sizes = [b_ - a for a, b_ in zip(bounds, bounds[1:])]
+    else:
+        sizes = [length // int(f.sections)] * int(f.sections)
+    b.node('Split', [inputs[0], b.constant(sizes, numpy.int64)], outputs, axis=axis)
+
+
 @converter('Sum')
 def convert_sum(b, f, inputs, outputs, in_data):
     if f.axis is None:
@@ -257,6 +272,20 @@ def convert_codebook_distance(b, f, inputs, outputs, in_data):
     dot = b.node('Gemm', [e_name, w_name], transB=1)
     b.node('Sub', [b.constant(1, w.dtype), b.node('Div', [dot, denominator])], outputs)
 
+
+
+@converter('ScalarQuantize')
+def convert_scalar_quantize(b, f, inputs, outputs, in_data):
+    """The nearest scalar code of each element: ArgMin of ``|z - codebook|`` over the
+    codes, then a Gather from the flattened codebook (ties: the first, as NumPy)."""
+    z_name, codebook_name = inputs
+    d, k = numpy.asarray(in_data[1]).shape
+    z3 = b.node('Unsqueeze', [z_name, b.constant([2], numpy.int64)])
+    distance = b.node('Abs', [b.node('Sub', [z3, codebook_name])])
+    index = b.node('ArgMin', [distance], axis=2, keepdims=0)
+    flat_index = b.node('Add', [index, b.constant(numpy.arange(d)[None, :] * k, numpy.int64)])
+    flat_codebook = b.node('Reshape', [codebook_name, b.constant([-1], numpy.int64)])
+    b.node('Gather', [flat_codebook, flat_index], outputs, axis=0)
 
 
 @converter('GaussianMixturePosterior')

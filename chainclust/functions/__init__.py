@@ -14,3 +14,6 @@ from chainclust.functions.student_t_assignment import student_t_assignment  # NO
 from chainclust.functions.student_t_assignment import StudentTAssignment  # NOQA
 from chainclust.functions.vector_quantize import vector_quantize, VectorQuantize  # NOQA
 from chainclust.functions.z_prior_kl import z_prior_kl, ZPriorKL  # NOQA
+from chainclust.functions.scalar_quantize import scalar_quantize, ScalarQuantize  # NOQA
+from chainclust.functions.scalar_quantize import straight_through  # NOQA
+from chainclust.functions.sparsity_kl import sparsity_kl, SparsityKL  # NOQA

@@ -7,7 +7,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from chainclust import DEC, datasets, GMVAE, VQAE
+from chainclust import Autoencoder, DEC, datasets, GMVAE, VQAE
 
 TINY_DEC = dict(n_clusters=3, hidden_dims=(8,), embedding_dim=2, finetune_epochs=2,
                 batch_size=16, update_interval=5, max_iter=10, n_init=1, random_state=0)
@@ -18,10 +18,15 @@ TINY_VQAE = dict(n_clusters=3, hidden_dims=(8,), code_dim=2, pretrain_epochs=1, 
 TINY_GMVAE = dict(n_clusters=3, hidden_dims=(8,), x_dim=2, w_dim=2, prior_hidden=8, epochs=1,
                   batch_size=16, random_state=0)
 
+# The family reconstructs with a sigmoid: the suite's Gaussian tables are min-max scaled.
+TINY_AE = dict(n_clusters=3, kind='deep', latent_dim=2, epochs=5, batch_size=16, n_init=1,
+               normalize='minmax', random_state=0)
+
 
 # Every check of scikit-learn's suite runs; none is expected to fail. (IIC clusters
 # images only, and the suite feeds tables.)
-@parametrize_with_checks([DEC(**TINY_DEC), VQAE(**TINY_VQAE), GMVAE(**TINY_GMVAE)])
+@parametrize_with_checks([DEC(**TINY_DEC), VQAE(**TINY_VQAE), GMVAE(**TINY_GMVAE),
+                          Autoencoder(**TINY_AE)])
 def test_scikit_learn_checks(estimator, check):
     check(estimator)
 

@@ -7,7 +7,7 @@ import numpy
 import onnxruntime
 import pytest
 
-from chainclust.functions import codebook_distance, student_t_assignment
+from chainclust.functions import codebook_distance, scalar_quantize, student_t_assignment
 from chainclust_export import function_model, UnsupportedNodeError
 from chainclust_export.exporter import TRACE_BATCH
 
@@ -47,6 +47,7 @@ BN.beta.array[...] = numpy.array([0.1, 0.2, 0.3], numpy.float32)
 BN1D = L.BatchNormalization(6)
 BN1D.avg_var[...] = 2.0
 CENTRES = chainer.Parameter(numpy.random.RandomState(2).randn(4, 6).astype(numpy.float32))
+SCALAR_CODES = chainer.Parameter(numpy.random.RandomState(3).randn(6, 9).astype(numpy.float32))
 
 CASES = {
     'linear_relu': (lambda x: F.relu(LINEAR(x)), (6,), LINEAR),
@@ -55,6 +56,9 @@ CASES = {
     'softmax': (lambda x: (F.softmax(x, axis=1), F.log_softmax(x)), (6,), None),
     'reshape_transpose': (lambda x: F.transpose(F.reshape(x, (x.shape[0], 2, 3)),
                                                 (0, 2, 1)), (6,), None),
+    'split_axis': (lambda x: F.split_axis(x, 2, axis=1), (6,), None),
+    'split_axis_indices': (lambda x: F.split_axis(x, [1, 4], axis=1), (6,), None),
+    'scalar_quantize': (lambda x: scalar_quantize(x, SCALAR_CODES)[0], (6,), None),
     'concat': (lambda x: F.concat((x, x * 2), axis=1), (6,), None),
     'arithmetic': (lambda x: ((x + 1) * 2 - x / (x * x + 3), 1 - x, 2 / (x * x + 1),
                               -x, x ** 2, F.maximum(x, x * 0.5)), (6,), None),
