@@ -241,6 +241,62 @@ def assign(model, data, output, batch_size, label_column, quiet):
     click.echo('wrote %d labels to %s' % (n, output))
 
 
+def _model_list(ctx, param, value):
+    from chainclust.models.autoencoders import KINDS
+    models = [m.strip() for m in value.split(',') if m.strip()]
+    unknown = [m for m in models if m not in KINDS]
+    if unknown or not models:
+        raise click.BadParameter('unknown autoencoder(s) %s; choose from %s'
+                                 % (', '.join(unknown) or '(none given)', ', '.join(KINDS)),
+                                 ctx, param)
+    return models
+
+
+def _all_kinds():
+    from chainclust.models.autoencoders import KINDS
+    return ','.join(KINDS)
+
+
+@main.command()
+@data_options
+@click.option('--out', '-o', type=click.Path(file_okay=False), default='results/bakeoff',
+              show_default=True, help='Bake-off folder: one result folder per model, the '
+                                      'figures, results.json, report.html and report.md. '
+                                      'Models already trained there are reused.')
+@click.option('--models', default=_all_kinds(), show_default=True, callback=_model_list,
+              help='Comma-separated autoencoders to compare.')
+@click.option('--epochs', type=click.IntRange(min=0), default=60, show_default=True,
+              help='Training epochs of every model (fewer for a quick look).')
+@click.option('--latent-dim', type=click.IntRange(min=1), default=20, show_default=True)
+@click.option('--anomaly-latent-dim', type=click.IntRange(min=1), default=2,
+              show_default=True)
+@click.option('--anomaly-class', type=int, default=1, show_default=True,
+              help='The label left out of the anomaly models\' training.')
+@click.option('--probe-labels', type=click.IntRange(min=2), default=550, show_default=True,
+              help='Labelled training samples of the linear probe.')
+@click.option('--test-size', type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.2, show_default=True, help='Held-out fraction.')
+@click.option('--batch-size', type=click.IntRange(min=2), default=256, show_default=True)
+@click.option('--seed', type=click.IntRange(min=0), default=0, show_default=True)
+@device_option
+@click.option('--quiet', '-q', is_flag=True, help='No progress output.')
+@_report_errors
+def bakeoff(data, labels, label_column, out, models, epochs, latent_dim, anomaly_latent_dim,
+            anomaly_class, probe_labels, test_size, batch_size, seed, device, quiet):
+    """Compare the autoencoder family (after ae_bakeoff): reconstruction, samples,
+    interpolation, latent structure, anomaly detection and a linear probe."""
+    from chainclust import datasets
+    from chainclust.bakeoff import run_bakeoff
+    dataset = datasets.load(data, labels=labels, label_column=label_column)
+    say = None if quiet else (lambda line: click.echo(line, err=True))
+    run_bakeoff(dataset, out, models, epochs=epochs, latent_dim=latent_dim,
+                anomaly_latent_dim=anomaly_latent_dim, anomaly_class=anomaly_class,
+                probe_labels=probe_labels, test_size=test_size, batch_size=batch_size,
+                seed=seed, device=device, verbose=not quiet, progress=say)
+    click.echo('wrote %s (report.html, report.md, results.json, figures/)'
+               % os.path.join(out, 'report.html'))
+
+
 _register_methods()
 
 if __name__ == '__main__':  # pragma: no cover

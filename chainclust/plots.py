@@ -135,3 +135,39 @@ def cluster_examples_png(images, labels, image_shape, path, per_row=10, max_rows
         rows.append(members)
         names.append('%d (%d)' % (k, counts[k]))
     image_grid_png(rows, names, image_shape, path)
+
+
+def scatter_panels_png(panels, colours, path, colour_name='label'):
+    """One 2-D scatter per ``(title, points (N, 2))`` of ``panels``, all coloured by
+    the same integer ``colours`` ``(N,)``, in a grid of up to three columns."""
+    from matplotlib.figure import Figure
+    columns = min(3, len(panels))
+    rows = (len(panels) + columns - 1) // columns
+    figure = Figure(figsize=(4 * columns, 3.8 * rows))
+    colours = numpy.asarray(colours)
+    n = int(colours.max()) + 1
+    cmap = 'tab10' if n <= 10 else 'tab20' if n <= 20 else 'gist_ncar'
+    for i, (title, points) in enumerate(panels):
+        axes = figure.add_subplot(rows, columns, i + 1)
+        shown = axes.scatter(points[:, 0], points[:, 1], c=colours, s=2, cmap=cmap,
+                             vmin=-0.5, vmax=n - 0.5)
+        axes.set_title(title, fontsize=9)
+        axes.set_xticks([])
+        axes.set_yticks([])
+    figure.colorbar(shown, ax=figure.axes, label=colour_name, shrink=0.6)
+    save_figure(figure, path)
+
+
+def roc_png(curves, path, title):
+    """ROC curves, one per ``(name, fpr, tpr, auc)`` of ``curves``."""
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(5.5, 5))
+    axes = figure.add_subplot(1, 1, 1)
+    for name, fpr, tpr, auc in curves:
+        axes.plot(fpr, tpr, label='%s (AUC %.3f)' % (name, auc), linewidth=1)
+    axes.plot([0, 1], [0, 1], color='grey', linestyle=':', linewidth=1)
+    axes.set_xlabel('false positive rate')
+    axes.set_ylabel('true positive rate')
+    axes.set_title(title, fontsize=9)
+    axes.legend(fontsize=7, loc='lower right')
+    save_figure(figure, path)
