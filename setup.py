@@ -41,6 +41,7 @@ setup(
         'cpu': ['onnxruntime>=1.17'],
         'gpu': ['cupy-cuda12x', 'onnxruntime-gpu>=1.17'],
         'tensorboard': ['tensorboardX>=2.6'],
+        'bakeoff': ['umap-learn>=0.5'],  # UMAP latent figures (PCA without it)
         'test': ['pytest>=7', 'hypothesis>=6.80', 'onnxruntime>=1.17', 'tensorboardX>=2.6'],
     },
     entry_points={'console_scripts': ['chainclust=chainclust.cli:main',

@@ -32,8 +32,9 @@ def train_autoencoder(run, net, xf, kind, epochs, lr, batch_size, prefix='', par
 
     Args:
         run (TrainingRun): where the phases run.
-        net: an :class:`~chainclust.models.autoencoders.AutoencoderNet` or any
-            chain with its ``preprocess``, ``encoder``, ``bottleneck``, ``decoder``.
+        net: a network with ``preprocess`` and a
+            :class:`~chainclust.models.autoencoders.FamilyAutoencoder` as
+            ``autoencoder`` (the family's own network or DEC's).
         xf (numpy.ndarray): raw float32 samples.
         kind (str): a key of :data:`~chainclust.models.autoencoders.KINDS`.
         prefix (str): prefix of the phase names (e.g. ``'backbone/'``).
@@ -51,7 +52,7 @@ def train_autoencoder(run, net, xf, kind, epochs, lr, batch_size, prefix='', par
                      plots=[('loss.png', keys)])
 
     if spec.stacked:
-        n = net.encoder.n_layers
+        n = net.autoencoder.encoder.n_layers
         for stage in range(n):
             n_epochs = epochs // n + (epochs % n if stage == n - 1 else 0)
             run.run(phase('stage%d' % stage, StackedLayerLoss(net, stage), n_epochs,
@@ -183,15 +184,15 @@ class Autoencoder(ClusteringEstimator):
         High values flag anomalies.
         """
         x = self._check_input(X)
-        net = self.net_
+        net, autoencoder = self.net_, self.net_.autoencoder
         rng = None if random_state is None else check_random_state(random_state)
 
         def error(b):
             target = net.preprocess(b)
-            h = net.encoder(target)
-            code = (net.bottleneck(h, rng)[0] if rng is not None and net.generative
-                    else net.bottleneck.embed(h))
-            return per_sample_binary_cross_entropy(net.decoder(code), target)
+            h = autoencoder.encoder(target)
+            code = (autoencoder.bottleneck(h, rng)[0] if rng is not None and net.generative
+                    else autoencoder.bottleneck.embed(h))
+            return per_sample_binary_cross_entropy(autoencoder.decoder(code), target)
         return batched_forward(error, x, device=net.device)
 
     def sample(self, n_samples=1, random_state=None):
@@ -204,7 +205,7 @@ class Autoencoder(ClusteringEstimator):
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) \
                 or n_samples < 1:
             raise ParameterError('n_samples must be an int >= 1, got %r' % (n_samples,))
-        codes = self.net_.bottleneck.sample_prior(int(n_samples),
+        codes = self.net_.autoencoder.bottleneck.sample_prior(int(n_samples),
                                                   check_random_state(random_state))
         return self.decode(codes)
 
@@ -212,12 +213,12 @@ class Autoencoder(ClusteringEstimator):
         """Decoded points on the line between two samples' encoder outputs, taken
         before the bottleneck (ae_bakeoff): ``(steps, *input_shape)``."""
         x = self._check_input(numpy.stack([a, b]))
-        net = self.net_
+        net, autoencoder = self.net_, self.net_.autoencoder
         with chainer.using_config('train', False), chainer.no_backprop_mode():
-            h = net.encoder(net.preprocess(net.device.send(x.astype(numpy.float32)))).array
+            h = autoencoder.encoder(net.preprocess(net.device.send(x.astype(numpy.float32))))
             t = net.xp.linspace(0, 1, int(steps), dtype=h.dtype)[:, None]
-            line = h[0][None] * (1 - t) + h[1][None] * t
-            out = net.postprocess(net.decode(net.bottleneck.embed(line)))
+            line = h.array[0][None] * (1 - t) + h.array[1][None] * t
+            out = net.postprocess(net.decode(autoencoder.bottleneck.embed(line)))
         return chainer.backend.CpuDevice().send(out.array)
 
     @property

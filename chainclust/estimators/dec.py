@@ -9,7 +9,10 @@ from chainclust import metrics
 from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_int
 from chainclust.estimators.base import positive_float, positive_int, unit_interval
 from chainclust.inference import batched_forward
+from chainclust.estimators.autoencoder import check_unit_range, train_autoencoder
 from chainclust.models import DECLoss, DECNet, DenoisingLayerLoss, ReconstructionLoss
+from chainclust.models.autoencoders import KINDS
+from chainclust.models.dec import SDAE
 from chainclust.training import LabelChangeTrigger, Phase, TargetDistributionUpdate
 from chainclust.training.augment import AUGMENT_MODES, augmenting_converter
 from chainclust.training.augment import ImageAugmenter, is_image_shape
@@ -22,6 +25,8 @@ class DEC(ClusteringEstimator):
        layer by layer as a stacked denoising autoencoder (dropout corruption;
        ``pretrain_epochs`` per layer, 0 by default), then trained end to end;
        on images, by default, with DEC-DA's random shifts and rotations.
+       Or (``backbone``) a member of the autoencoder family, trained as
+       :class:`Autoencoder` trains it for ``finetune_epochs`` epochs.
     2. k-means (``n_init`` restarts) on the embeddings initialises the centres.
     3. The encoder and centres minimise ``KL(P || Q)`` with Student's t soft
        assignments ``Q``; the target ``P`` is recomputed over the whole dataset
@@ -44,6 +49,12 @@ class DEC(ClusteringEstimator):
         tol (float): stop when fewer than this fraction of labels change.
         max_iter (int): iteration limit of the clustering phase.
         n_init (int): k-means restarts.
+        backbone (str): ``'sdae'`` (the paper's autoencoder, above) or a member
+            of the autoencoder family: ``shallow``, ``deep``, ``stacked``,
+            ``sparse``, ``denoising``, ``vae``, ``beta_vae_strict``,
+            ``beta_vae_loose``, ``vq_vae`` (their architecture: ``hidden_dims``,
+            ``dropout``, ``pretrain_epochs`` and ``augment`` do not apply; the
+            data must lie in [0, 1] after normalisation).
         augment (str): ``auto`` (default), ``affine`` or ``none``. ``affine``
             trains the autoencoder (first pretraining layer and fine-tuning) on
             images shifted by up to 10% and rotated by up to 10 degrees, as
@@ -80,13 +91,14 @@ class DEC(ClusteringEstimator):
         batch_size=positive_int(), cluster_lr=positive_float(),
         momentum=unit_interval(), update_interval=positive_int(),
         tol=unit_interval(), max_iter=positive_int(),
-        n_init=positive_int(), augment=[StrOptions(set(AUGMENT_MODES))])
+        n_init=positive_int(), backbone=[StrOptions({SDAE} | set(KINDS))],
+        augment=[StrOptions(set(AUGMENT_MODES))])
 
     def __init__(self, n_clusters=10, hidden_dims=(500, 500, 2000), embedding_dim=10,
                  alpha=1.0, dropout=0.2, pretrain_epochs=0, finetune_epochs=120,
                  pretrain_lr=1e-3, batch_size=256, cluster_lr=0.01, momentum=0.9,
                  update_interval=140, tol=0.001, max_iter=20000, n_init=20,
-                 augment='auto', normalize='auto', device='@numpy', random_state=None,
+                 backbone=SDAE, augment='auto', normalize='auto', device='@numpy', random_state=None,
                  out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
@@ -103,6 +115,7 @@ class DEC(ClusteringEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.n_init = n_init
+        self.backbone = backbone
         self.augment = augment
         self.normalize = normalize
         self.device = device
@@ -115,19 +128,28 @@ class DEC(ClusteringEstimator):
     def _check_params(self, n_samples):
         super(DEC, self)._check_params(n_samples)
         check_widths('hidden_dims', self.hidden_dims)
+        if self.backbone != SDAE and self.augment == 'affine':
+            raise ValueError("augment='affine' applies to the 'sdae' backbone only, not to "
+                             "backbone=%r" % self.backbone)
         if self._augment_mode() == 'affine' and not is_image_shape(self.input_shape_):
             raise ValueError('augment=\'affine\' needs image samples (H, W) or (H, W, C), '
                              'got samples of shape %s' % (self.input_shape_,))
 
+    def _prepare(self, x):
+        if self.backbone != SDAE:
+            check_unit_range(*self._normalised_range(x), normalize=self.normalize)
+
     def _build_net(self, rng):
         return DECNet(self.input_shape_, tuple(self.hidden_dims), self.embedding_dim,
-                      self.n_clusters, self.alpha, rng=rng)
+                      self.n_clusters, self.alpha, rng=rng, backbone=self.backbone)
 
     # -- fitting -----------------------------------------------------------
     def _augment_mode(self):
         """``augment`` with ``auto`` resolved for these samples."""
         if self.augment != 'auto':
             return self.augment
+        if self.backbone != SDAE:
+            return 'none'
         return 'affine' if is_image_shape(self.input_shape_) else 'none'
 
     def _autoencoder_phase(self, run, name, loss, data, epochs, augment, params,
@@ -143,10 +165,20 @@ class DEC(ClusteringEstimator):
                              converter=converter, random_states=states))
 
     def _train(self, run, net, x, y):
-        device = run.device
         self.augment_ = self._augment_mode()
-        augment = self.augment_ == 'affine'
         xf = numpy.asarray(x, dtype=numpy.float32)
+        if self.backbone != SDAE:
+            train_autoencoder(run, net, xf, self.backbone, self.finetune_epochs,
+                              self.pretrain_lr, self.batch_size, prefix='backbone/',
+                              params={'embedding_dim': self.embedding_dim})
+        else:
+            self._train_sdae(run, net, xf)
+        self._cluster(run, net, x, xf, y)
+
+    def _train_sdae(self, run, net, xf):
+        """The paper's autoencoder: greedy denoising layers, then end to end."""
+        device = run.device
+        augment = self.augment_ == 'affine'
         xn = batched_forward(net.preprocess, xf, device=device)
         autoencoder = net.autoencoder
         shared = {'hidden_dims': list(self.hidden_dims), 'embedding_dim': self.embedding_dim,
@@ -166,7 +198,10 @@ class DEC(ClusteringEstimator):
                                 self.finetune_epochs, augment,
                                 dict(shared, finetune_epochs=self.finetune_epochs))
 
-        z = batched_forward(autoencoder.encode, xn, device=device)
+    def _cluster(self, run, net, x, xf, y):
+        """k-means on the embeddings, then DEC's self-training until labels settle."""
+        device = run.device
+        z = batched_forward(net.embed, xf, device=device)
         kmeans = KMeans(self.n_clusters, n_init=self.n_init,
                         random_state=run.random_state('kmeans')).fit(z)
         net.clustering.set_centers(kmeans.cluster_centers_)

@@ -11,7 +11,9 @@ latent) and differs only in
 * its **schedule**: end to end, or greedy layer-wise (stacked);
 * its **input corruption** (denoising).
 
-:data:`KINDS` names the members; :class:`AutoencoderNet` builds one by name.
+:data:`KINDS` names the members; :class:`FamilyAutoencoder` builds one by name,
+:class:`AutoencoderNet` adds k-means centres (the ``autoencoder`` method), and
+DEC uses one as its backbone.
 """
 import collections
 import math
@@ -261,6 +263,56 @@ KINDS = collections.OrderedDict([
 ])
 
 
+class FamilyAutoencoder(chainer.Chain):
+    """A member of the family: encoder, bottleneck and decoder, assembled by name.
+
+    Args:
+        n_features (int): d, the flat input size.
+        kind (str): a key of :data:`KINDS`.
+        latent_dim (int): code size.
+        rng (numpy.random.RandomState or None): draws the initial weights.
+
+    Weights start uniform in ``+-1/sqrt(fan_in)``, biases at 0.
+    """
+
+    def __init__(self, n_features, kind, latent_dim, rng=None):
+        super(FamilyAutoencoder, self).__init__()
+        if kind not in KINDS:
+            raise ValueError('kind must be one of %s, got %r' % (', '.join(KINDS), kind))
+        self.kind = kind
+        spec = KINDS[kind]
+        initialW = chainer.initializers.LeCunUniform(scale=1 / math.sqrt(3), rng=rng)
+        bottleneck = spec.bottleneck(latent_dim, rng)
+        d = int(n_features)
+        if spec.shallow:
+            encoder_widths = (d, bottleneck.n_inputs)
+            decoder_widths = (latent_dim, d)
+        else:
+            encoder_widths = geometric_widths(d, bottleneck.n_inputs)
+            decoder_widths = tuple(reversed(geometric_widths(d, latent_dim)))
+        with self.init_scope():
+            self.encoder = DenseStack(encoder_widths, final_relu=spec.shallow,
+                                      initialW=initialW)
+            self.bottleneck = bottleneck
+            self.decoder = DenseStack(decoder_widths, initialW=initialW)
+
+    @property
+    def latent_dim(self):
+        return self.bottleneck.latent_dim
+
+    @property
+    def generative(self):
+        return self.bottleneck.generative
+
+    def encode(self, h):
+        """Network-space input ``(N, d)`` -> deterministic code ``(N, latent)``."""
+        return self.bottleneck.embed(self.encoder(h))
+
+    def decode(self, z):
+        """Codes ``(N, latent)`` -> reconstructions in network space ``(N, d)``, in [0, 1]."""
+        return F.sigmoid(self.decoder(z))
+
+
 class AutoencoderNet(ClusteringNet):
     """An autoencoder of the family and k-means centres in its code space.
 
@@ -280,43 +332,30 @@ class AutoencoderNet(ClusteringNet):
 
     def __init__(self, sample_shape, kind, latent_dim, n_clusters, rng=None):
         super(AutoencoderNet, self).__init__(sample_shape)
-        if kind not in KINDS:
-            raise ValueError('kind must be one of %s, got %r' % (', '.join(KINDS), kind))
-        self.kind = kind
-        spec = KINDS[kind]
-        initialW = chainer.initializers.LeCunUniform(scale=1 / math.sqrt(3), rng=rng)
-        bottleneck = spec.bottleneck(latent_dim, rng)
-        d = self.n_features
-        if spec.shallow:
-            encoder_widths = (d, bottleneck.n_inputs)
-            decoder_widths = (latent_dim, d)
-        else:
-            encoder_widths = geometric_widths(d, bottleneck.n_inputs)
-            decoder_widths = tuple(reversed(geometric_widths(d, latent_dim)))
         with self.init_scope():
-            self.encoder = DenseStack(encoder_widths, final_relu=spec.shallow,
-                                      initialW=initialW)
-            self.bottleneck = bottleneck
-            self.decoder = DenseStack(decoder_widths, initialW=initialW)
+            self.autoencoder = FamilyAutoencoder(self.n_features, kind, latent_dim, rng)
             self.centres = Codebook(n_clusters, latent_dim)
 
     @property
+    def kind(self):
+        return self.autoencoder.kind
+
+    @property
     def latent_dim(self):
-        return self.bottleneck.latent_dim
+        return self.autoencoder.latent_dim
 
     @property
     def generative(self):
-        return self.bottleneck.generative
+        return self.autoencoder.generative
 
     def encode(self, h):
-        return self.bottleneck.embed(self.encoder(h))
+        return self.autoencoder.encode(h)
 
     def assign_embedded(self, z):
         return self.centres.distances(z)
 
     def decode(self, z):
-        """Codes ``(N, latent)`` -> reconstructions in network space ``(N, d)``, in [0, 1]."""
-        return F.sigmoid(self.decoder(z))
+        return self.autoencoder.decode(z)
 
 
 def binary_cross_entropy(logits, target):
@@ -334,7 +373,9 @@ class AutoencoderLoss(chainer.Chain):
     """Reconstruction BCE plus the bottleneck's penalty, end to end.
 
     Args:
-        net (AutoencoderNet): the model.
+        net (ClusteringNet): a network with ``preprocess`` and a
+            :class:`FamilyAutoencoder` as ``autoencoder`` (the family's own
+            :class:`AutoencoderNet`, or DEC's network with a family backbone).
         noise (float): denoising corruption scale (0: none).
         random_state (numpy.random.RandomState): draws the corruption and the
             Gaussian bottleneck's samples; register it with the phase.
@@ -355,10 +396,11 @@ class AutoencoderLoss(chainer.Chain):
         return F.clip(x + self.net.xp.asarray(noise), 0.0, 1.0)
 
     def forward(self, x):
-        net = self.net
+        net, autoencoder = self.net, self.net.autoencoder
         target = net.preprocess(x)
-        code, penalty = net.bottleneck(net.encoder(self.corrupt(target)), self.random_state)
-        reconstruction = binary_cross_entropy(net.decoder(code), target)
+        code, penalty = autoencoder.bottleneck(autoencoder.encoder(self.corrupt(target)),
+                                               self.random_state)
+        reconstruction = binary_cross_entropy(autoencoder.decoder(code), target)
         loss = reconstruction if penalty is None else reconstruction + penalty
         chainer.report({'loss': loss, 'reconstruction': reconstruction,
                         'penalty': 0.0 if penalty is None else penalty}, self)
@@ -371,36 +413,39 @@ class StackedLayerLoss(chainer.Chain):
     train, the layers trained before run frozen (test-mode batch norm).
 
     Args:
-        net (AutoencoderNet): the model (identity bottleneck).
+        net (ClusteringNet): as for :class:`AutoencoderLoss` (identity bottleneck).
         stage (int): ``i``, from 0 (outermost pair) to ``n_layers - 1``.
     """
 
     def __init__(self, net, stage):
         super(StackedLayerLoss, self).__init__()
-        n = net.encoder.n_layers
-        if not 0 <= stage < n or net.decoder.n_layers != n:
+        encoder, decoder = net.autoencoder.encoder, net.autoencoder.decoder
+        n = encoder.n_layers
+        if not 0 <= stage < n or decoder.n_layers != n:
             raise ValueError('stage must be in 0..%d, got %r' % (n - 1, stage))
         with self.init_scope():  # the optimizer sees only the pair being trained
-            self.encoder_layer = chainer.ChainList(*net.encoder.layer(stage))
-            self.decoder_layer = chainer.ChainList(*net.decoder.layer(n - 1 - stage))
+            self.encoder_layer = chainer.ChainList(*encoder.layer(stage))
+            self.decoder_layer = chainer.ChainList(*decoder.layer(n - 1 - stage))
         self._net, self.stage = net, stage
 
     def forward(self, x):
         net, i = self._net, self.stage
-        n = net.encoder.n_layers
+        encoder, decoder = net.autoencoder.encoder, net.autoencoder.decoder
+        n = encoder.n_layers
         target = net.preprocess(x)
         with chainer.using_config('train', False), chainer.no_backprop_mode():
-            h = net.encoder(target, 0, i)
-        h = net.encoder(h, i, i + 1)
-        h = net.decoder(h, n - 1 - i, n - i)
+            h = encoder(target, 0, i)
+        h = encoder(h, i, i + 1)
+        h = decoder(h, n - 1 - i, n - i)
         with chainer.using_config('train', False):
-            logits = net.decoder(h, n - i, n)
+            logits = decoder(h, n - i, n)
         loss = binary_cross_entropy(logits, target)
         chainer.report({'loss': loss, 'reconstruction': loss}, self)
         return loss
 
 
-__all__ = ['AutoencoderLoss', 'AutoencoderNet', 'DenseStack', 'GaussianBottleneck',
+__all__ = ['AutoencoderLoss', 'AutoencoderNet', 'DenseStack', 'FamilyAutoencoder',
+           'GaussianBottleneck',
            'IdentityBottleneck', 'KINDS', 'ScalarVQBottleneck', 'SparseBottleneck',
            'StackedLayerLoss', 'binary_cross_entropy', 'geometric_widths',
            'per_sample_binary_cross_entropy']

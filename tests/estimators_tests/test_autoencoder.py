@@ -47,17 +47,17 @@ def test_every_kind_learns_to_reconstruct(kind, digits):
 
 
 def test_kinds_are_built_from_parts_not_copies():
-    parts = {kind: type(AutoencoderNet((64,), kind, 4, 3).bottleneck).__name__
+    parts = {kind: type(AutoencoderNet((64,), kind, 4, 3).autoencoder.bottleneck).__name__
              for kind in KINDS}
     assert parts == {'shallow': 'IdentityBottleneck', 'deep': 'IdentityBottleneck',
                      'stacked': 'IdentityBottleneck', 'sparse': 'SparseBottleneck',
                      'denoising': 'IdentityBottleneck', 'vae': 'GaussianBottleneck',
                      'beta_vae_strict': 'GaussianBottleneck',
                      'beta_vae_loose': 'GaussianBottleneck', 'vq_vae': 'ScalarVQBottleneck'}
-    net = AutoencoderNet((64,), 'shallow', 4, 3)
-    assert net.encoder.widths == (64, 4) and net.decoder.widths == (4, 64)
-    net = AutoencoderNet((64,), 'vae', 4, 3)
-    assert net.encoder.widths[-1] == 8 and net.decoder.widths[0] == 4
+    ae = AutoencoderNet((64,), 'shallow', 4, 3).autoencoder
+    assert ae.encoder.widths == (64, 4) and ae.decoder.widths == (4, 64)
+    ae = AutoencoderNet((64,), 'vae', 4, 3).autoencoder
+    assert ae.encoder.widths[-1] == 8 and ae.decoder.widths[0] == 4
 
 
 def test_stacked_stage_trains_one_pair_with_earlier_layers_frozen():
@@ -65,18 +65,18 @@ def test_stacked_stage_trains_one_pair_with_earlier_layers_frozen():
     net.normalize.fit(numpy.random.RandomState(1).rand(30, 64).astype('f'), 'none')
     loss = StackedLayerLoss(net, 1)
     net.cleargrads()
+    encoder, decoder = net.autoencoder.encoder, net.autoencoder.decoder
     trained = {id(p) for p in loss.params()}
-    expected = {id(p) for link in net.encoder.layer(1) + net.decoder.layer(1)
-                for p in link.params()}
+    expected = {id(p) for link in encoder.layer(1) + decoder.layer(1) for p in link.params()}
     assert trained == expected
-    frozen_mean = net.encoder.norms[0].avg_mean.copy()
-    inner_mean = net.encoder.norms[1].avg_mean.copy()
+    frozen_mean = encoder.norms[0].avg_mean.copy()
+    inner_mean = encoder.norms[1].avg_mean.copy()
     value = loss(numpy.random.RandomState(2).rand(16, 64).astype('f'))
     value.backward()
-    numpy.testing.assert_array_equal(net.encoder.norms[0].avg_mean, frozen_mean)
-    assert not numpy.array_equal(net.encoder.norms[1].avg_mean, inner_mean)
-    assert net.encoder.linears[0].W.grad is None  # below the pair: no gradient at all
-    assert net.decoder.linears[2].W.grad is not None  # above it: backprop passes through
+    numpy.testing.assert_array_equal(encoder.norms[0].avg_mean, frozen_mean)
+    assert not numpy.array_equal(encoder.norms[1].avg_mean, inner_mean)
+    assert encoder.linears[0].W.grad is None  # below the pair: no gradient at all
+    assert decoder.linears[2].W.grad is not None  # above it: backprop passes through
     with pytest.raises(ValueError, match='stage'):
         StackedLayerLoss(net, 3)
 
@@ -107,7 +107,7 @@ def test_gaussian_bottleneck_kl_is_the_closed_form():
 def test_vq_codes_come_from_the_codebook(digits):
     model = Autoencoder(kind='vq_vae', epochs=2, **TINY).fit(digits.x)
     codes = model.encode(digits.x)
-    codebook = model.net_.bottleneck.codebook.array
+    codebook = model.net_.autoencoder.bottleneck.codebook.array
     for j in range(codes.shape[1]):
         assert numpy.isin(codes[:, j], codebook[j]).all()
     assert len(numpy.unique(codes[:, 0])) > 1
@@ -167,3 +167,32 @@ def test_onnx_assigner_matches_chainer(kind, digits, tmp_path):
         numpy.testing.assert_allclose(assigner.distances(x), model.cluster_scores(batch),
                                       atol=1e-4, rtol=0)
         numpy.testing.assert_array_equal(assigner.predict(x), model.predict(batch))
+
+
+@pytest.mark.parametrize('backbone', ['deep', 'stacked', 'denoising'])
+def test_dec_starts_from_a_family_backbone(backbone, digits, tmp_path):
+    from chainclust import DEC
+    out = str(tmp_path / backbone)
+    model = DEC(backbone=backbone, embedding_dim=6, finetune_epochs=9, batch_size=50,
+                update_interval=20, max_iter=100, n_init=2, random_state=0,
+                out=out).fit(digits.x, digits.y)
+    assert type(model.net_.autoencoder).__name__ == 'FamilyAutoencoder'
+    assert model.net_.autoencoder.kind == backbone and model.augment_ == 'none'
+    assert model.transform(digits.x).shape == (400, 6)
+    assert model.init_metrics_['nmi'] > 0.2 and model.metrics_['nmi'] > 0.2
+    phases = 'stage0' if backbone == 'stacked' else 'train'
+    assert (tmp_path / backbone / 'backbone' / phases / 'done.npz').exists()
+    numpy.testing.assert_array_equal(DEC.load(out).predict(digits.x), model.labels_)
+    path = str(tmp_path / 'dec.onnx')
+    export_onnx(model, path)
+    numpy.testing.assert_allclose(Assigner(path).predict_proba(digits.x),
+                                  model.predict_proba(digits.x), atol=1e-5)
+
+
+def test_dec_family_backbone_refuses_what_does_not_apply():
+    from chainclust import DEC
+    x = numpy.random.RandomState(0).randn(60, 5)
+    with pytest.raises(ParameterError, match=r"must lie in \[0, 1\]"):
+        DEC(backbone='vae', normalize='standard', n_clusters=2).fit(x)
+    with pytest.raises(ParameterError, match="augment='affine' applies to the 'sdae'"):
+        DEC(backbone='deep', augment='affine', n_clusters=2).fit(numpy.zeros((60, 8, 8)))
