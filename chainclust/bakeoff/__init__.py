@@ -203,7 +203,9 @@ def _projection(notices):
         """UMAP"""
         if codes.shape[1] <= 2:
             return plots.project_2d(codes)
-        return umap.UMAP(random_state=seed).fit_transform(codes)
+        with warnings.catch_warnings():  # "n_jobs overridden by random_state": wanted
+            warnings.simplefilter('ignore', UserWarning)
+            return umap.UMAP(random_state=seed).fit_transform(codes)
     return umap_2d
 
 

@@ -95,7 +95,8 @@ class Autoencoder(ClusteringEstimator):
 
     Args:
         n_clusters (int): k-means centres in the code space.
-        kind (str): the member, see above.
+        kind (str): the member: shallow, deep, stacked, sparse, denoising, vae,
+            beta_vae_strict (beta 2), beta_vae_loose (beta 0.5) or vq_vae.
         latent_dim (int): code size (ae_bakeoff: 20; 2 for anomaly detection).
         epochs (int): training epochs (stacked: split over the layers).
         lr (float): Adam step size.

@@ -5,7 +5,7 @@ import chainer
 import numpy
 
 from chainclust import metrics, plots
-from chainclust.estimators.base import ClusteringEstimator, non_negative_int
+from chainclust.estimators.base import ClusteringEstimator, non_negative_float, non_negative_int
 from chainclust.estimators.base import positive_float, positive_int
 from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
@@ -13,7 +13,7 @@ from chainclust.models.base import image_layout
 from chainclust.models.iic import IICLoss, IICNet, TRUNK_CHANNELS
 from chainclust.training import Phase
 from chainclust.training.cluster_metrics import ClusterMetricsReport
-from chainclust.training.iic_monitor import JointPlot, SubheadChooser
+from chainclust.training.iic_monitor import AlphaWarmup, JointPlot, SubheadChooser
 from chainclust.training.transforms import AUGMENTATIONS, make_transform, parse_augment
 
 
@@ -41,7 +41,10 @@ class IIC(ClusteringEstimator):
         alpha (float): weight of the marginal entropies in the loss (the
             paper: 1). Larger values favour balanced clusters but also the
             trivial solution of uniform outputs for every image (measured with
-            10 on MNIST-10k: the loss settles there within two epochs).
+            10 on MNIST-10k: the loss settles there within two epochs, unless
+            ``alpha_warmup`` starts it at the mutual information).
+        alpha_warmup (float): epochs over which ``alpha`` ramps linearly from 1
+            to its value (0: no ramp).
         overclustering (int): the overclustering head has this many times K
             clusters; 0 trains without it.
         n_subheads (int): independent sub-heads per head (the paper: 5).
@@ -66,15 +69,17 @@ class IIC(ClusteringEstimator):
     method = 'iic'
     _parameter_constraints = dict(
         ClusteringEstimator._parameter_constraints,
-        alpha=positive_float(), overclustering=non_negative_int(), n_subheads=positive_int(),
+        alpha=positive_float(), alpha_warmup=non_negative_float(),
+        overclustering=non_negative_int(), n_subheads=positive_int(),
         copies=positive_int(), augment=[str], epochs=positive_int(), lr=positive_float(),
         batch_size=positive_int())
 
-    def __init__(self, n_clusters=10, alpha=1.0, overclustering=5, n_subheads=5, copies=1,
-                 augment='all', epochs=20, lr=1e-4, batch_size=100, normalize='auto',
+    def __init__(self, n_clusters=10, alpha=1.0, alpha_warmup=0.0, overclustering=5,
+                 n_subheads=5, copies=1, augment='all', epochs=20, lr=1e-4, batch_size=100, normalize='auto',
                  device='@numpy', random_state=None, out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.alpha = alpha
+        self.alpha_warmup = alpha_warmup
         self.overclustering = overclustering
         self.n_subheads = n_subheads
         self.copies = copies
@@ -134,6 +139,10 @@ class IIC(ClusteringEstimator):
         keys = ['main/loss', 'main/loss_cluster'] + (
             ['main/loss_overcluster'] if self.overclustering else [])
         extensions = [(SubheadChooser(loss), {}), (JointPlot(loss), {})]
+        per_epoch = max(1, len(xf) // self.batch_size)
+        ramp = int(round(self.alpha_warmup * per_epoch))
+        if ramp and self.alpha != 1:
+            extensions.append((AlphaWarmup(loss, self.alpha, ramp), {}))
         # metrics.png always: a snapshot then resumes whether or not labels are given
         plot_list = [('loss.png', keys),
                      ('subheads.png', ['main/cluster%d' % i for i in range(self.n_subheads)]),
@@ -143,6 +152,7 @@ class IIC(ClusteringEstimator):
             extensions.append((monitor, {}))
             keys = keys + monitor.keys()
         params = {'n_clusters': self.n_clusters, 'alpha': self.alpha,
+                  'alpha_warmup': self.alpha_warmup,
                   'overclustering': self.overclustering, 'n_subheads': self.n_subheads,
                   'copies': self.copies, 'augment': list(self.augment_),
                   'unit_range': self.unit_range_, 'epochs': self.epochs, 'lr': self.lr,

@@ -169,6 +169,7 @@ class IICLoss(chainer.Chain):
             report['loss_overcluster'] = sum(over) / len(over)
             total = (loss_cluster + report['loss_overcluster']) / 2
         report['loss'] = total
+        report['alpha'] = self.alpha
         chainer.report(report, self)
         with chainer.no_backprop_mode():
             best = net.heads[int(net.best_subhead)]

@@ -27,6 +27,39 @@ class SubheadChooser(extension.Extension):
         self._loss.net.best_subhead = numpy.int64(numpy.argmin(sums))
 
 
+class AlphaWarmup(extension.Extension):
+    """Ramp the loss's ``alpha`` linearly from 1 to its target over the first iterations.
+
+    With a large ``alpha`` and Adam, the step direction early in training is set by
+    the marginal-entropy terms, which also reward shrinking every output towards
+    uniform; a warm-up at the mutual information (``alpha = 1``) lets the clusters
+    form first. Sets the value for the next iteration after every update and, at the
+    start of a (resumed) run, from the iteration reached, so resuming is exact.
+
+    Args:
+        loss: a chain with an ``alpha`` attribute (:class:`~chainclust.models.iic.IICLoss`).
+        target (float): ``alpha`` after the warm-up.
+        iterations (int): length of the ramp (> 0).
+    """
+
+    trigger = (1, 'iteration')
+    priority = extension.PRIORITY_WRITER + 2
+
+    def __init__(self, loss, target, iterations):
+        self._loss, self.target, self.iterations = loss, float(target), int(iterations)
+
+    def value(self, iteration):
+        """``alpha`` for the update after ``iteration`` updates."""
+        progress = min(1.0, iteration / float(self.iterations))
+        return 1.0 + (self.target - 1.0) * progress
+
+    def initialize(self, trainer):
+        self._loss.alpha = self.value(trainer.updater.iteration)
+
+    def __call__(self, trainer):
+        self._loss.alpha = self.value(trainer.updater.iteration)
+
+
 class JointPlot(extension.Extension):
     """Every epoch, draw the last batch's joint distribution P of the best clustering sub-head.
 

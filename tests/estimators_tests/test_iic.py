@@ -124,3 +124,19 @@ def test_standardised_images_get_no_binarisation_or_clipped_noise(mnist):
     model = IIC(**dict(TINY, epochs=1, normalize='standard')).fit(mnist.x)
     assert 'binarize' not in model.augment_ and 'noise' not in model.augment_
     assert model.unit_range_ is False
+
+
+def test_alpha_warmup_ramps_from_the_mutual_information(mnist, tmp_path):
+    import json
+    from chainclust.training.iic_monitor import AlphaWarmup
+    ramp = AlphaWarmup(None, 10.0, 4)
+    assert [ramp.value(i) for i in (0, 1, 2, 4, 9)] == [1.0, 3.25, 5.5, 10.0, 10.0]
+    out = str(tmp_path / 'warm')
+    model = IIC(out=out, **dict(TINY, alpha=10.0, alpha_warmup=1.0)).fit(mnist.x)
+    with open(out + '/train/log') as f:
+        alphas = [entry['main/alpha'] for entry in json.load(f)]
+    per_epoch = len(mnist.x) // TINY['batch_size']
+    # epoch 1: the mean of the ramp's values 1 + 9 i / per_epoch; epoch 2: the target
+    assert alphas[0] == pytest.approx(1 + 9 * (per_epoch - 1) / 2.0 / per_epoch)
+    assert alphas[1] == 10.0
+    assert model.get_params()['alpha_warmup'] == 1.0
