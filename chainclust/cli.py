@@ -242,14 +242,12 @@ def assign(model, data, output, batch_size, label_column, quiet):
 
 
 def _model_list(ctx, param, value):
-    from chainclust.models.autoencoders import KINDS
-    models = [m.strip() for m in value.split(',') if m.strip()]
-    unknown = [m for m in models if m not in KINDS]
-    if unknown or not models:
-        raise click.BadParameter('unknown autoencoder(s) %s; choose from %s'
-                                 % (', '.join(unknown) or '(none given)', ', '.join(KINDS)),
-                                 ctx, param)
-    return models
+    from chainclust.bakeoff import check_models
+    from chainclust.errors import ParameterError
+    try:
+        return check_models(m.strip() for m in value.split(',') if m.strip())
+    except ParameterError as e:
+        raise click.BadParameter(str(e), ctx, param)
 
 
 def _all_kinds():
@@ -277,12 +275,19 @@ def _all_kinds():
 @click.option('--test-size', type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.2, show_default=True, help='Held-out fraction.')
 @click.option('--batch-size', type=click.IntRange(min=2), default=256, show_default=True)
+@click.option('--dec', is_flag=True, help='Also run DEC from every model (its autoencoder '
+                                           'trained again as DEC\'s backbone; needs labels).')
 @click.option('--seed', type=click.IntRange(min=0), default=0, show_default=True)
 @device_option
 @click.option('--quiet', '-q', is_flag=True, help='No progress output.')
+@click.option('--resume', type=click.Choice(['auto', 'changed', 'never']), default='auto',
+              show_default=True, help='How the models already in --out are reused (as for '
+                                      'train).')
+@click.option('--force', is_flag=True, help='The same as --resume never.')
 @_report_errors
 def bakeoff(data, labels, label_column, out, models, epochs, latent_dim, anomaly_latent_dim,
-            anomaly_class, probe_labels, test_size, batch_size, seed, device, quiet):
+            anomaly_class, probe_labels, test_size, batch_size, dec, seed, device, quiet,
+            resume, force):
     """Compare the autoencoder family (after ae_bakeoff): reconstruction, samples,
     interpolation, latent structure, anomaly detection and a linear probe."""
     from chainclust import datasets
@@ -292,7 +297,8 @@ def bakeoff(data, labels, label_column, out, models, epochs, latent_dim, anomaly
     run_bakeoff(dataset, out, models, epochs=epochs, latent_dim=latent_dim,
                 anomaly_latent_dim=anomaly_latent_dim, anomaly_class=anomaly_class,
                 probe_labels=probe_labels, test_size=test_size, batch_size=batch_size,
-                seed=seed, device=device, verbose=not quiet, progress=say)
+                dec=dec, seed=seed, device=device, resume='never' if force else resume,
+                verbose=not quiet, progress=say)
     click.echo('wrote %s (report.html, report.md, results.json, figures/)'
                % os.path.join(out, 'report.html'))
 

@@ -64,7 +64,9 @@ def test_every_comparison_is_measured(bakeoff):
         model = Autoencoder.load(os.path.join(out, m['result_folder']))
         assert model.kind == kind and model.latent_dim == 4
         assert os.path.exists(os.path.join(out, 'anomaly', kind, 'model.json'))
-    assert 0 <= results['probe_from_scratch'] <= 1
+    # three epochs on 400 digits: weak codes, but better than chance (about 0.1)
+    assert max(m['linear_probe'] for m in results['models'].values()) > 0.15
+    assert results['probe_from_scratch'] > 0.3
     assert set(results['figures']) == {'reconstructions', 'samples', 'interpolation',
                                        'latent', 'anomaly_roc'}
     with open(os.path.join(out, 'results.json')) as f:
@@ -96,12 +98,20 @@ def test_html_report_references_existing_figures_and_fills_every_table(bakeoff):
 
 def test_a_second_run_reuses_the_trained_models(bakeoff, small):
     out, results = bakeoff
+    done = [os.path.join(out, folder, kind, 'train', 'done.npz')
+            for folder in ('models', 'anomaly') for kind in results['models']]
+    done.append(os.path.join(out, 'probe_from_scratch', 'train', 'done.npz'))
+    written = [os.stat(path).st_mtime_ns for path in done]
     again = run_bakeoff(small, out, ['deep', 'vae', 'vq_vae'], epochs=3, latent_dim=4,
                         probe_labels=100, batch_size=50, seed=0)
+    assert [os.stat(path).st_mtime_ns for path in done] == written  # loaded, not retrained
     for kind in results['models']:
         assert again['models'][kind]['reconstruction_bce'] == pytest.approx(
             results['models'][kind]['reconstruction_bce'])
-        assert again['models'][kind]['wall_s'] < results['models'][kind]['wall_s'] + 5
+    from chainclust.errors import ResumeError
+    with pytest.raises(ResumeError, match='epochs'):
+        run_bakeoff(small, out, ['deep'], epochs=4, latent_dim=4, probe_labels=100,
+                    batch_size=50, seed=0)
 
 
 def test_without_labels_the_label_comparisons_are_left_out_and_said(small, tmp_path):
@@ -118,8 +128,17 @@ def test_split_is_seeded_and_disjoint():
     train, test = split_indices(50, 0.2, 3)
     assert len(test) == 10 and not set(train) & set(test)
     numpy.testing.assert_array_equal(split_indices(50, 0.2, 3)[1], test)
-    with pytest.raises(ParameterError, match='no training or no held-out'):
-        split_indices(3, 0.01, 0)
+    with pytest.raises(ParameterError, match='fewer than 2 training or held-out'):
+        split_indices(30, 0.01, 0)
+
+
+def test_small_probes_train_and_a_one_class_probe_is_refused(small, tmp_path):
+    results = run_bakeoff(small, str(tmp_path / 'a'), ['shallow'], epochs=1, latent_dim=3,
+                          probe_labels=10, batch_size=40)
+    assert results['probe_labels'] == 10 and 'probe_from_scratch' in results
+    one_class = datasets.Dataset(small.x[:100], numpy.zeros(100, numpy.int64), 'one')
+    with pytest.raises(ParameterError, match='hold one class'):
+        run_bakeoff(one_class, str(tmp_path / 'b'), ['shallow'], epochs=1, probe_labels=20)
 
 
 def test_cli_names_unknown_models(tmp_path):
@@ -128,3 +147,16 @@ def test_cli_names_unknown_models(tmp_path):
     assert result.exit_code != 0
     assert "unknown autoencoder(s) wavelet; choose from shallow, deep" in result.output
     assert 'Traceback' not in result.output
+
+
+def test_dec_from_each_backbone_joins_the_clustering_table(small, tmp_path):
+    results = run_bakeoff(small, str(tmp_path), ['denoising'], epochs=2, latent_dim=4,
+                          probe_labels=100, batch_size=50, dec=True)
+    scores = results['models']['denoising']['dec']
+    assert set(scores) >= {'acc', 'nmi', 'ari'} and scores['nmi'] > 0.2
+    assert os.path.exists(os.path.join(str(tmp_path), 'dec', 'denoising', 'model.json'))
+    page = _Page()
+    with open(os.path.join(str(tmp_path), 'report.html')) as f:
+        page.feed(f.read())
+    clustering = [t for t in page.tables if 'DEC ACC' in t[0]]
+    assert len(clustering) == 1 and all(clustering[0][1])

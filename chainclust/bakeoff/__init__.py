@@ -12,7 +12,7 @@ import warnings
 
 import numpy
 
-from chainclust import plots
+from chainclust import metrics, plots
 from chainclust.bakeoff import comparisons
 from chainclust.bakeoff.report import write_reports
 from chainclust.errors import ParameterError
@@ -25,13 +25,14 @@ def split_indices(n, test_size, seed):
     """``(train, test)`` index arrays: a seeded permutation cut at ``test_size``."""
     order = numpy.random.RandomState(seed).permutation(n)
     n_test = int(round(n * test_size))
-    if not 0 < n_test < n:
-        raise ParameterError('test_size=%r leaves no training or no held-out samples of %d'
-                             % (test_size, n))
+    if not 2 <= n_test <= n - 2:
+        raise ParameterError('test_size=%r of %d samples leaves fewer than 2 training or '
+                             'held-out samples' % (test_size, n))
     return order[n_test:], order[:n_test]
 
 
 def check_models(models):
+    """``models`` as a list, or ParameterError naming the unknown ones."""
     models = list(models)
     unknown = [m for m in models if m not in KINDS]
     if unknown or not models:
@@ -42,8 +43,8 @@ def check_models(models):
 
 def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
                 anomaly_latent_dim=2, anomaly_class=1, probe_labels=550, test_size=0.2,
-                batch_size=256, lr=1e-3, n_clusters=None, seed=0, device='@numpy',
-                verbose=False, progress=None):
+                batch_size=256, lr=1e-3, n_clusters=None, dec=False, seed=0,
+                device='@numpy', resume='auto', verbose=False, progress=None):
     """Train and compare autoencoders; write the report into ``out``.
 
     Args:
@@ -60,8 +61,13 @@ def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
         test_size (float): held-out fraction.
         batch_size, lr: training of every model.
         n_clusters (int or None): k-means centres; the number of labels by default.
+        dec (bool): also run DEC from every member (``DEC(backbone=kind)``, its
+            autoencoder trained again as above, in ``out/dec/KIND``) and score
+            its held-out labels (needs labels).
         seed (int): split, training and sampling seed.
         device (str): Chainer device.
+        resume (str): how every model's result folder is reused (``'auto'``,
+            ``'changed'``, ``'never'``; see :class:`~chainclust.training.TrainingRun`).
         verbose (bool): progress bars of every training.
         progress (callable or None): called with one line per step done.
 
@@ -75,6 +81,10 @@ def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
     labelled = y is not None
     if n_clusters is None:
         n_clusters = int(len(numpy.unique(y))) if labelled else 10
+    few = train[:probe_labels]
+    if labelled and len(numpy.unique(y[few])) < 2:
+        raise ParameterError('the %d labelled samples of the linear probe hold one class; '
+                             'raise probe_labels' % len(few))
     image = plots.grey_image_shape(x.shape[1:])
     figures = os.path.join(out, 'figures')
     os.makedirs(figures, exist_ok=True)
@@ -88,7 +98,8 @@ def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
         start = time.perf_counter()
         model = Autoencoder(n_clusters=clusters, kind=kind, latent_dim=dim, epochs=epochs,
                             lr=lr, batch_size=batch_size, random_state=seed, device=device,
-                            out=os.path.join(out, folder, kind), verbose=verbose)
+                            out=os.path.join(out, folder, kind), resume=resume,
+                            verbose=verbose)
         model.fit(samples)
         return model, time.perf_counter() - start
 
@@ -139,8 +150,8 @@ def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
                                                'label' if labelled else 'cluster'), figures)
 
     if not labelled:
-        notices.append('no labels: anomaly detection, the linear probe and the clustering '
-                       'scores are left out')
+        notices.append('no labels: anomaly detection, the linear probe, the clustering '
+                       'scores%s are left out' % (' and DEC' if dec else ''))
     else:
         # 5: anomaly detection, trained without one class
         if anomaly_class not in set(numpy.unique(y).tolist()):
@@ -161,15 +172,29 @@ def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
                     lambda p: plots.roc_png(curves, p, 'anomaly: label %r' % anomaly_class),
                     figures)
         # 6: linear probe with few labels, against the same encoder trained from scratch
-        few = train[:probe_labels]
         for kind in models:
             results['models'][kind]['linear_probe'] = comparisons.linear_probe(
                 fitted[kind], x[few], y[few], x[test], y[test], seed)
         say('training the from-scratch baseline on %d labels' % len(few))
         results['probe_from_scratch'] = comparisons.from_scratch_accuracy(
-            x[few], y[few], x[test], y[test], latent_dim,
-            os.path.join(out, 'probe_from_scratch'), seed, device=device, verbose=verbose)
+            x[few], y[few], x[test], y[test], latent_dim, int(y.max()) + 1,
+            os.path.join(out, 'probe_from_scratch'), seed, device=device, resume=resume,
+            verbose=verbose)
         results['probe_labels'] = int(len(few))
+        if dec:
+            from chainclust.estimators.dec import DEC
+            for kind in models:
+                if kind == 'vq_vae':
+                    notices.append('DEC does not start from vq_vae: its quantised code '
+                                   'passes no gradient to the encoder')
+                    continue
+                say('DEC from the %s backbone' % kind)
+                model = DEC(n_clusters=n_clusters, backbone=kind, embedding_dim=latent_dim,
+                            finetune_epochs=epochs, pretrain_lr=lr, batch_size=batch_size,
+                            random_state=seed, device=device, verbose=verbose, resume=resume,
+                            out=os.path.join(out, 'dec', kind)).fit(x[train], y[train])
+                results['models'][kind]['dec'] = metrics.evaluate(y[test],
+                                                                  model.predict(x[test]))
         results['anomaly_class'] = anomaly_class
         results['anomaly_latent_dim'] = anomaly_latent_dim
     write_json(os.path.join(out, 'results.json'), results)

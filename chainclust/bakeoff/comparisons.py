@@ -1,6 +1,5 @@
 """The bake-off's measurements, one function per comparison; NumPy in, numbers out."""
 import chainer
-import chainer.functions as F
 import chainer.links as L
 from chainer.datasets import TupleDataset
 import numpy
@@ -9,6 +8,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from chainclust import metrics
 from chainclust.estimators.base import fingerprint
+from chainclust.inference import batched_forward
 from chainclust.models.autoencoders import AutoencoderNet
 from chainclust.training import Phase
 from chainclust.training.run import TrainingRun
@@ -42,31 +42,35 @@ def anomaly_roc(model, x, is_anomaly, seed):
 class _EncoderClassifier(chainer.Chain):
     """The deep member's encoder and a linear layer: the probe's from-scratch baseline."""
 
-    def __init__(self, net, n_classes):
+    def __init__(self, net, n_classes, rng):
         super(_EncoderClassifier, self).__init__()
         with self.init_scope():
             self.net = net
-            self.head = L.Linear(net.latent_dim, n_classes)
+            self.head = L.Linear(net.latent_dim, n_classes,
+                                 initialW=chainer.initializers.LeCunNormal(rng=rng))
 
     def forward(self, x):
         return self.head(self.net.embed(x))
 
 
-def from_scratch_accuracy(x_train, y_train, x_test, y_test, latent_dim, out, seed,
-                          epochs=100, batch_size=32, device='@numpy', verbose=False):
+def from_scratch_accuracy(x_train, y_train, x_test, y_test, latent_dim, n_classes, out,
+                          seed, epochs=100, batch_size=32, device='@numpy', resume='auto',
+                          verbose=False):
     """Accuracy of the deep member's encoder plus a linear layer, trained end to end
-    with the labels only (softmax cross-entropy, Adam 1e-3); a resumable run in ``out``."""
+    with the labels only (softmax cross-entropy, Adam 1e-3, batches of up to
+    ``batch_size``); a resumable run in ``out``."""
     device = chainer.get_device(device)
-    n_classes = int(max(y_train.max(), y_test.max())) + 1
-    net = AutoencoderNet(x_train.shape[1:], 'deep', latent_dim, 1,
-                         rng=numpy.random.RandomState(seed))
+    batch_size = min(batch_size, len(x_train))
+    rng = numpy.random.RandomState(seed)  # never NumPy's global generator
+    net = AutoencoderNet(x_train.shape[1:], 'deep', latent_dim, 1, rng=rng)
     net.normalize.fit(x_train, 'auto')
-    classifier = L.Classifier(_EncoderClassifier(net, n_classes))
+    classifier = L.Classifier(_EncoderClassifier(net, n_classes, rng))
     device.use()
     classifier.to_device(device)
     data = TupleDataset(numpy.asarray(x_train, numpy.float32), y_train.astype(numpy.int32))
-    key = {'data': fingerprint(x_train), 'method': 'probe_from_scratch', 'seed': seed}
-    with TrainingRun(out, device, seed, key, 'auto', verbose) as run:
+    key = {'data': fingerprint(x_train), 'labels': fingerprint(y_train),
+           'n_classes': int(n_classes), 'method': 'probe_from_scratch', 'seed': seed}
+    with TrainingRun(out, device, seed, key, resume, verbose) as run:
         run.run(Phase('train', classifier, data, chainer.optimizers.Adam(alpha=1e-3),
                       (epochs, 'epoch'), batch_size, order='drop_last',
                       params={'epochs': epochs, 'batch_size': batch_size,
@@ -74,10 +78,5 @@ def from_scratch_accuracy(x_train, y_train, x_test, y_test, latent_dim, out, see
                       report_keys=['main/loss', 'main/accuracy'],
                       plots=[('loss.png', ['main/loss']),
                              ('accuracy.png', ['main/accuracy'])]))
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        predicted = []
-        for start in range(0, len(x_test), 1024):
-            batch = device.send(numpy.asarray(x_test[start:start + 1024], numpy.float32))
-            predicted.append(chainer.backend.CpuDevice().send(
-                F.argmax(classifier.predictor(batch), axis=1).array))
-    return float((numpy.concatenate(predicted) == y_test).mean())
+    logits = batched_forward(classifier.predictor, x_test, device=device)
+    return float((logits.argmax(axis=1) == y_test).mean())

@@ -36,10 +36,12 @@ def tables(results):
         if study:
             row.append(_number(study['reconstruction_bce'].get(kind), 2))
         rows.append(row + ['%.0f' % m['wall_s']])
-    out.append(('Reconstruction', header, rows,
-                'Binary cross-entropy summed over the pixels of each held-out image, averaged '
-                'over images; the Gaussian models decode a posterior sample, as the study '
-                'measures. The study padded MNIST to 32x32 (1,024 pixels; ours are 28x28).'))
+    note = ('Binary cross-entropy summed over the features of each held-out sample, averaged '
+            'over samples; the Gaussian models decode a posterior sample, as the study '
+            'measures.')
+    if study:
+        note += ' The study padded MNIST to 32x32 (1,024 pixels; ours are 28x28).'
+    out.append(('Reconstruction', header, rows, note))
     if 'probe_from_scratch' in results:
         header = ['model', 'linear probe accuracy'] + (['ae_bakeoff (MNIST)'] if study else [])
         rows = []
@@ -57,12 +59,21 @@ def tables(results):
                     'training images, scored on the held-out images; the last row trains the '
                     "deep model's encoder and a linear layer on the same labels only."
                     % results['probe_labels']))
-        header = ['model', 'ACC', 'NMI', 'ARI']
-        rows = [[kind, _number(m['kmeans']['acc'], 4), _number(m['kmeans']['nmi'], 4),
-                 _number(m['kmeans']['ari'], 4)] for kind, m in models.items()]
-        out.append(('k-means on the codes', header, rows,
-                    'k-means with %d centres fitted on the training codes; held-out labels '
-                    'scored by Hungarian accuracy, NMI and ARI.' % results['n_clusters']))
+        with_dec = all('dec' in m for m in models.values())
+        header = ['model', 'ACC', 'NMI', 'ARI'] + (['DEC ACC', 'DEC NMI', 'DEC ARI']
+                                                   if with_dec else [])
+        rows = []
+        for kind, m in models.items():
+            scores = [m['kmeans']] + ([m['dec']] if with_dec else [])
+            rows.append([kind] + [_number(s[key], 4) for s in scores
+                                  for key in ('acc', 'nmi', 'ari')])
+        note = ('k-means with %d centres fitted on the training codes; held-out labels scored '
+                'by Hungarian accuracy, NMI and ARI.' % results['n_clusters'])
+        if with_dec:
+            note += (' DEC: the same member trained again as DEC\'s backbone, then DEC\'s '
+                     'k-means initialisation and self-training on the training images.')
+        out.append(('Clustering the codes: k-means%s' % (' and DEC' if with_dec else ''),
+                    header, rows, note))
     if any('anomaly_auc' in m for m in models.values()):
         header = ['model', 'anomaly AUC']
         rows = [[kind, _number(m.get('anomaly_auc'), 4)] for kind, m in models.items()]

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 from chainclust import plots
 from chainclust.estimators.base import ClusteringEstimator, non_negative_int, positive_float
 from chainclust.estimators.base import positive_int
-from chainclust.errors import ParameterError
+from chainclust.errors import DataError, ParameterError
 from chainclust.inference import batched_forward
 from chainclust.models.autoencoders import AutoencoderLoss, AutoencoderNet, KINDS
 from chainclust.models.autoencoders import per_sample_binary_cross_entropy, StackedLayerLoss
@@ -75,10 +75,10 @@ def check_unit_range(low, high, normalize):
 class Autoencoder(ClusteringEstimator):
     """One autoencoder of the family (after Krokotsch's ae_bakeoff), then k-means on its codes.
 
-    Every member shares a fully connected architecture: three
-    ``Linear -> BatchNorm -> ReLU`` layers each side (the last encoder layer
-    linear), widths shrinking geometrically from the input to the code, a
-    sigmoid reconstruction; the loss is the binary cross-entropy summed over
+    Every member shares a fully connected architecture: three layers each side,
+    two ``Linear -> BatchNorm -> ReLU`` and a plain ``Linear`` (the code; the
+    reconstruction through a sigmoid), widths shrinking geometrically from the
+    input to the code; the loss is the binary cross-entropy summed over
     features and averaged over the batch plus the member's own term. ``kind``:
 
     * ``shallow``: one layer each side (ReLU code, sigmoid output);
@@ -213,6 +213,12 @@ class Autoencoder(ClusteringEstimator):
     def interpolate(self, a, b, steps=10):
         """Decoded points on the line between two samples' encoder outputs, taken
         before the bottleneck (ae_bakeoff): ``(steps, *input_shape)``."""
+        if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 2:
+            raise ParameterError('steps must be an int >= 2, got %r' % (steps,))
+        a, b = numpy.asarray(a), numpy.asarray(b)
+        if a.shape != b.shape:
+            raise DataError('a and b must be samples of the same shape, got %s and %s'
+                            % (a.shape, b.shape))
         x = self._check_input(numpy.stack([a, b]))
         net, autoencoder = self.net_, self.net_.autoencoder
         with chainer.using_config('train', False), chainer.no_backprop_mode():

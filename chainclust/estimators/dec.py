@@ -52,7 +52,8 @@ class DEC(ClusteringEstimator):
         backbone (str): ``'sdae'`` (the paper's autoencoder, above) or a member
             of the autoencoder family: ``shallow``, ``deep``, ``stacked``,
             ``sparse``, ``denoising``, ``vae``, ``beta_vae_strict``,
-            ``beta_vae_loose``, ``vq_vae`` (their architecture: ``hidden_dims``,
+            ``beta_vae_loose`` (not ``vq_vae``: its quantised code passes no
+            gradient to the encoder) (their architecture: ``hidden_dims``,
             ``dropout``, ``pretrain_epochs`` and ``augment`` do not apply; the
             data must lie in [0, 1] after normalisation).
         augment (str): ``auto`` (default), ``affine`` or ``none``. ``affine``
@@ -128,6 +129,12 @@ class DEC(ClusteringEstimator):
     def _check_params(self, n_samples):
         super(DEC, self)._check_params(n_samples)
         check_widths('hidden_dims', self.hidden_dims)
+        if self.backbone == 'vq_vae':
+            raise ValueError("backbone='vq_vae' cannot start DEC: its code is quantised, "
+                             'piecewise constant, so DEC\'s loss could not train the encoder')
+        if self.backbone != SDAE and self.batch_size < 2:
+            raise ValueError('batch_size must be >= 2 with backbone=%r: the network uses '
+                             'batch normalisation' % self.backbone)
         if self.backbone != SDAE and self.augment == 'affine':
             raise ValueError("augment='affine' applies to the 'sdae' backbone only, not to "
                              "backbone=%r" % self.backbone)

@@ -41,8 +41,8 @@ class IIC(ClusteringEstimator):
         alpha (float): weight of the marginal entropies in the loss (the
             paper: 1). Larger values favour balanced clusters but also the
             trivial solution of uniform outputs for every image (measured with
-            10 on MNIST-10k: the loss settles there within two epochs, unless
-            ``alpha_warmup`` starts it at the mutual information).
+            10 on MNIST-10k: the loss settles there within two epochs; a
+            one-epoch ``alpha_warmup`` did not prevent it).
         alpha_warmup (float): epochs over which ``alpha`` ramps linearly from 1
             to its value (0: no ramp).
         overclustering (int): the overclustering head has this many times K
@@ -140,7 +140,7 @@ class IIC(ClusteringEstimator):
             ['main/loss_overcluster'] if self.overclustering else [])
         extensions = [(SubheadChooser(loss), {}), (JointPlot(loss), {})]
         per_epoch = max(1, len(xf) // self.batch_size)
-        ramp = int(round(self.alpha_warmup * per_epoch))
+        ramp = int(numpy.ceil(self.alpha_warmup * per_epoch))
         if ramp and self.alpha != 1:
             extensions.append((AlphaWarmup(loss, self.alpha, ramp), {}))
         # metrics.png always: a snapshot then resumes whether or not labels are given
@@ -152,11 +152,12 @@ class IIC(ClusteringEstimator):
             extensions.append((monitor, {}))
             keys = keys + monitor.keys()
         params = {'n_clusters': self.n_clusters, 'alpha': self.alpha,
-                  'alpha_warmup': self.alpha_warmup,
                   'overclustering': self.overclustering, 'n_subheads': self.n_subheads,
                   'copies': self.copies, 'augment': list(self.augment_),
                   'unit_range': self.unit_range_, 'epochs': self.epochs, 'lr': self.lr,
                   'batch_size': self.batch_size}
+        if self.alpha_warmup:  # keyed only when used: earlier result folders still resume
+            params['alpha_warmup'] = self.alpha_warmup
         phase = Phase('train', loss, xf, chainer.optimizers.Adam(alpha=self.lr),
                       (self.epochs, 'epoch'), self.batch_size, params=params,
                       order='drop_last' if len(xf) > self.batch_size else 'shuffle',

@@ -131,6 +131,11 @@ def test_sampling_and_interpolation(digits):
         deep.sample(3)
     with pytest.raises(ParameterError, match='codes must have shape'):
         deep.decode(numpy.zeros((2, 5)))
+    with pytest.raises(ParameterError, match='steps must be an int >= 2'):
+        deep.interpolate(digits.x[0], digits.x[1], steps=1)
+    from chainclust.errors import DataError
+    with pytest.raises(DataError, match='same shape'):
+        deep.interpolate(digits.x[0], digits.x[1][:4], steps=3)
 
 
 def test_data_outside_the_unit_range_is_refused():
@@ -196,3 +201,7 @@ def test_dec_family_backbone_refuses_what_does_not_apply():
         DEC(backbone='vae', normalize='standard', n_clusters=2).fit(x)
     with pytest.raises(ParameterError, match="augment='affine' applies to the 'sdae'"):
         DEC(backbone='deep', augment='affine', n_clusters=2).fit(numpy.zeros((60, 8, 8)))
+    with pytest.raises(ParameterError, match="backbone='vq_vae' cannot start DEC"):
+        DEC(backbone='vq_vae', n_clusters=2).fit(numpy.zeros((60, 8, 8)))
+    with pytest.raises(ParameterError, match='batch_size must be >= 2'):
+        DEC(backbone='deep', batch_size=1, n_clusters=2).fit(numpy.zeros((60, 8, 8)))
