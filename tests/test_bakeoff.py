@@ -151,7 +151,8 @@ def test_cli_names_unknown_models(tmp_path):
 
 def test_dec_from_each_backbone_joins_the_clustering_table(small, tmp_path):
     results = run_bakeoff(small, str(tmp_path), ['denoising'], epochs=2, latent_dim=4,
-                          probe_labels=100, batch_size=50, dec=True)
+                          probe_labels=100, batch_size=50,
+                          dec={'max_iter': 300, 'update_interval': 30, 'n_init': 2})
     scores = results['models']['denoising']['dec']
     assert set(scores) >= {'acc', 'nmi', 'ari'} and scores['nmi'] > 0.2
     assert os.path.exists(os.path.join(str(tmp_path), 'dec', 'denoising', 'model.json'))

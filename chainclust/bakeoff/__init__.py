@@ -61,9 +61,10 @@ def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
         test_size (float): held-out fraction.
         batch_size, lr: training of every model.
         n_clusters (int or None): k-means centres; the number of labels by default.
-        dec (bool): also run DEC from every member (``DEC(backbone=kind)``, its
-            autoencoder trained again as above, in ``out/dec/KIND``) and score
-            its held-out labels (needs labels).
+        dec (bool or dict): also run DEC from every member (``DEC(backbone=kind)``,
+            its autoencoder trained again as above, in ``out/dec/KIND``) and score
+            its held-out labels (needs labels); a dict gives further DEC
+            parameters (e.g. ``{'max_iter': 2000}``).
         seed (int): split, training and sampling seed.
         device (str): Chainer device.
         resume (str): how every model's result folder is reused (``'auto'``,
@@ -189,10 +190,12 @@ def run_bakeoff(dataset, out, models=tuple(KINDS), epochs=60, latent_dim=20,
                                    'passes no gradient to the encoder')
                     continue
                 say('DEC from the %s backbone' % kind)
-                model = DEC(n_clusters=n_clusters, backbone=kind, embedding_dim=latent_dim,
-                            finetune_epochs=epochs, pretrain_lr=lr, batch_size=batch_size,
-                            random_state=seed, device=device, verbose=verbose, resume=resume,
-                            out=os.path.join(out, 'dec', kind)).fit(x[train], y[train])
+                params = dict(n_clusters=n_clusters, backbone=kind, embedding_dim=latent_dim,
+                              finetune_epochs=epochs, pretrain_lr=lr, batch_size=batch_size,
+                              random_state=seed, device=device, verbose=verbose,
+                              resume=resume, out=os.path.join(out, 'dec', kind))
+                params.update(dec if isinstance(dec, dict) else {})
+                model = DEC(**params).fit(x[train], y[train])
                 results['models'][kind]['dec'] = metrics.evaluate(y[test],
                                                                   model.predict(x[test]))
         results['anomaly_class'] = anomaly_class
@@ -214,7 +217,7 @@ def _projection(notices):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            import umap
+            from umap import UMAP  # umap-learn; PyPI's unrelated 'umap' has no UMAP
     except ImportError:
         notices.append('umap-learn is not installed (pip install umap-learn): the latent '
                        'spaces are shown by their first two principal components')
@@ -230,7 +233,7 @@ def _projection(notices):
             return plots.project_2d(codes)
         with warnings.catch_warnings():  # "n_jobs overridden by random_state": wanted
             warnings.simplefilter('ignore', UserWarning)
-            return umap.UMAP(random_state=seed).fit_transform(codes)
+            return UMAP(random_state=seed).fit_transform(codes)
     return umap_2d
 
 

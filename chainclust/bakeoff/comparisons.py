@@ -75,6 +75,7 @@ def from_scratch_accuracy(x_train, y_train, x_test, y_test, latent_dim, n_classe
                       (epochs, 'epoch'), batch_size, order='drop_last',
                       params={'epochs': epochs, 'batch_size': batch_size,
                               'latent_dim': latent_dim},
+                      log_trigger=(10, 'epoch'), snapshot_trigger=(10, 'epoch'),
                       report_keys=['main/loss', 'main/accuracy'],
                       plots=[('loss.png', ['main/loss']),
                              ('accuracy.png', ['main/accuracy'])]))
