@@ -358,15 +358,15 @@ class AutoencoderNet(ClusteringNet):
         return self.autoencoder.decode(z)
 
 
-def binary_cross_entropy(logits, target):
-    """``sum_pixels BCE(sigmoid(logits), target)`` averaged over the batch, from logits
-    (``softplus(l) - t l``: no log 0 however confident the decoder is)."""
-    return F.sum(F.softplus(logits) - target * logits) / logits.shape[0]
-
-
 def per_sample_binary_cross_entropy(logits, target):
-    """``(N,)``: each sample's summed BCE (the anomaly score)."""
+    """``(N,)``: each sample's ``sum_features BCE(sigmoid(logits), target)`` (the anomaly
+    score), from logits (``softplus(l) - t l``: no log 0 however confident the decoder is)."""
     return F.sum(F.softplus(logits) - target * logits, axis=1)
+
+
+def binary_cross_entropy(logits, target):
+    """:func:`per_sample_binary_cross_entropy` averaged over the batch (the training loss)."""
+    return F.mean(per_sample_binary_cross_entropy(logits, target))
 
 
 class AutoencoderLoss(chainer.Chain):
