@@ -10,6 +10,7 @@ from chainclust import metrics
 from chainclust.estimators.base import fingerprint
 from chainclust.inference import batched_forward
 from chainclust.models.autoencoders import AutoencoderNet
+from chainclust.optimizers import Adam
 from chainclust.training import Phase
 from chainclust.training.run import TrainingRun
 
@@ -71,7 +72,7 @@ def from_scratch_accuracy(x_train, y_train, x_test, y_test, latent_dim, n_classe
     key = {'data': fingerprint(x_train), 'labels': fingerprint(y_train),
            'n_classes': int(n_classes), 'method': 'probe_from_scratch', 'seed': seed}
     with TrainingRun(out, device, seed, key, resume, verbose) as run:
-        run.run(Phase('train', classifier, data, chainer.optimizers.Adam(alpha=1e-3),
+        run.run(Phase('train', classifier, data, Adam(alpha=1e-3),
                       (epochs, 'epoch'), batch_size, order='drop_last',
                       params={'epochs': epochs, 'batch_size': batch_size,
                               'latent_dim': latent_dim},

@@ -15,6 +15,7 @@ from chainclust.errors import DataError, ParameterError
 from chainclust.inference import batched_forward
 from chainclust.models.autoencoders import AutoencoderLoss, AutoencoderNet, KINDS
 from chainclust.models.autoencoders import per_sample_binary_cross_entropy, StackedLayerLoss
+from chainclust.optimizers import Adam
 from chainclust.training import Phase
 from chainclust.training.random_states import random_stream
 
@@ -46,7 +47,7 @@ def train_autoencoder(run, net, xf, kind, epochs, lr, batch_size, prefix='', par
     order = 'drop_last' if len(xf) > batch_size else 'shuffle'
 
     def phase(name, loss, n_epochs, keys, random_states=None):
-        return Phase(prefix + name, loss, xf, chainer.optimizers.Adam(alpha=lr),
+        return Phase(prefix + name, loss, xf, Adam(alpha=lr),
                      (n_epochs, 'epoch'), batch_size, params=params, order=order,
                      random_states=random_states, report_keys=keys,
                      plots=[('loss.png', keys)])

@@ -13,6 +13,7 @@ from chainclust.estimators.autoencoder import check_unit_range, train_autoencode
 from chainclust.models import DECLoss, DECNet, DenoisingLayerLoss, ReconstructionLoss
 from chainclust.models.autoencoders import KINDS
 from chainclust.models.dec import SDAE
+from chainclust.optimizers import Adam
 from chainclust.training import LabelChangeTrigger, Phase, TargetDistributionUpdate
 from chainclust.training.augment import AUGMENT_MODES, augmenting_converter
 from chainclust.training.augment import ImageAugmenter, is_image_shape
@@ -167,7 +168,7 @@ class DEC(ClusteringEstimator):
             states['augment'] = run.random_state(name + '/augment')
             converter = augmenting_converter(ImageAugmenter(self.input_shape_,
                                                             states['augment']))
-        return run.run(Phase(name, loss, data, chainer.optimizers.Adam(alpha=self.pretrain_lr),
+        return run.run(Phase(name, loss, data, Adam(alpha=self.pretrain_lr),
                              (epochs, 'epoch'), self.batch_size, params=params,
                              converter=converter, random_states=states))
 

@@ -15,6 +15,7 @@ from chainclust.links.conv import minimum_size
 from chainclust.models.base import image_layout
 from chainclust.models.gmvae import ARCHITECTURES, GMVAELoss, GMVAENet, LIKELIHOODS
 from chainclust.models.gmvae import PAPER_CONV_LAYERS, Z_GRADIENTS
+from chainclust.optimizers import Adam
 from chainclust import plots
 from chainclust.training import Phase, random_stream
 from chainclust.training.cluster_metrics import ClusterMetricsReport
@@ -176,7 +177,7 @@ class GMVAE(ClusteringEstimator):
             keys = keys + monitor.keys()
         # Full batches only: batch normalisation of a last batch of one is degenerate.
         order = 'drop_last' if len(xf) > self.batch_size else 'shuffle'
-        run.run(Phase('train', loss, xf, chainer.optimizers.Adam(alpha=self.lr),
+        run.run(Phase('train', loss, xf, Adam(alpha=self.lr),
                       (self.epochs, 'epoch'), self.batch_size, params=params, order=order,
                       random_states={'noise': noise}, report_keys=keys, plots=plot_list,
                       extensions=extensions))

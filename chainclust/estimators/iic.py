@@ -1,7 +1,6 @@
 """IIC clustering as a scikit-learn estimator."""
 import os
 
-import chainer
 import numpy
 
 from chainclust import metrics, plots
@@ -11,6 +10,7 @@ from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
 from chainclust.models.base import image_layout
 from chainclust.models.iic import IICLoss, IICNet, TRUNK_CHANNELS
+from chainclust.optimizers import Adam
 from chainclust.training import Phase
 from chainclust.training.cluster_metrics import ClusterMetricsReport
 from chainclust.training.iic_monitor import AlphaWarmup, JointPlot, SubheadChooser
@@ -158,7 +158,7 @@ class IIC(ClusteringEstimator):
                   'batch_size': self.batch_size}
         if self.alpha_warmup:  # keyed only when used: earlier result folders still resume
             params['alpha_warmup'] = self.alpha_warmup
-        phase = Phase('train', loss, xf, chainer.optimizers.Adam(alpha=self.lr),
+        phase = Phase('train', loss, xf, Adam(alpha=self.lr),
                       (self.epochs, 'epoch'), self.batch_size, params=params,
                       order='drop_last' if len(xf) > self.batch_size else 'shuffle',
                       random_states={'augment': augment_state},

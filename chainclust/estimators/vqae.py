@@ -14,6 +14,7 @@ from chainclust.functions.codebook_distance import METRICS
 from chainclust.inference import batched_forward
 from chainclust.models import ReconstructionLoss, VQAELoss, VQAENet
 from chainclust.models.vqae import VARIANTS
+from chainclust.optimizers import Adam
 from chainclust.training import Phase, TensorBoardReport, VQMonitor
 
 INITS = ('pretrained', 'untrained')
@@ -114,7 +115,7 @@ class VQAE(ClusteringEstimator):
 
     def _phase(self, name, loss, data, epochs, params, **kwargs):
         """Adam on full batches only, as the study trained."""
-        return Phase(name, loss, data, chainer.optimizers.Adam(alpha=self.lr),
+        return Phase(name, loss, data, Adam(alpha=self.lr),
                      (epochs, 'epoch'), self.batch_size, params=params, order='drop_last',
                      **kwargs)
 

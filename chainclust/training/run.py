@@ -19,7 +19,6 @@ import os
 import shutil
 import sys
 
-import chainer
 from chainer import serializers
 from chainer import training
 from chainer.training import extensions
@@ -28,6 +27,7 @@ import numpy
 from chainclust.errors import ModelFileError, ResumeError, RunLockedError
 from chainclust.io import atomic_path, load_npz, write_json
 from chainclust.training.guard import NonFiniteGuard
+from chainclust.training.plot_report import PlotReport
 from chainclust.training.random_states import random_stream, RandomStateSnapshot
 
 KEY_FILE = 'key.json'
@@ -274,7 +274,7 @@ class TrainingRun(object):
         trainer.extend(extensions.LogReport(trigger=phase.log_trigger))
         if extensions.PlotReport.available():
             for file_name, keys in phase.plots:
-                trainer.extend(extensions.PlotReport(
+                trainer.extend(PlotReport(
                     list(keys), phase.log_trigger[1], trigger=phase.log_trigger,
                     file_name=file_name))
         # Uncompressed: zlib on the parameters and Adam's moments every epoch
