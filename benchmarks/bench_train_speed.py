@@ -27,8 +27,7 @@ timed); the runners alternate, in a rotated order, ``--repeats`` times; the
 table gives the median samples/s and each runner's ratio to PyTorch.
 PyTorch lives only in the benchmark's environment, never in the package's::
 
-    python3.11 -m venv .venv-speed
-    .venv-speed/bin/pip install -e '.[cpu]' -r benchmarks/requirements-speed.txt
+    bash benchmarks/speed_env.sh    # makes .venv-speed
     .venv-speed/bin/python benchmarks/bench_train_speed.py [--repeats 3] [--epochs 4]
 
 Writes benchmarks/results/train_speed.{json,md}.
@@ -193,9 +192,9 @@ def main():
                              for r in RUNNERS}
     info = dict(_common.machine(), torch=torch.__version__, threads=args.threads,
                 epochs=args.epochs, repeats=args.repeats)
-    lines = ['# Training speed on %s (%d threads)\n' % (info['cpu'], args.threads), '',
+    lines = ['# Training speed on %s (%d threads)' % (info['cpu'], args.threads), '',
              'Median samples/s over %d interleaved repeats of %d epochs (first untimed); '
-             'ratio to PyTorch %s in brackets.\n' % (args.repeats, args.epochs,
+             'ratio to PyTorch %s in brackets.' % (args.repeats, args.epochs,
                                                      torch.__version__), '',
              '| workload | chainclust | bare Chainer loop | PyTorch |',
              '|---|---|---|---|']

@@ -186,7 +186,7 @@ def check_kernels(args):
 
 def check_tests(args):
     command = [sys.executable, '-m', 'pytest', '-m', 'gpu', '-q', '-p', 'no:cacheprovider',
-               os.path.join(ROOT, 'tests')]
+               args.tests]
     if args.dry_run:
         command.append('--collect-only')
     start = time.perf_counter()
@@ -256,6 +256,8 @@ def main(argv=None):
                         help='CPU only, tiny sizes, tests collected but not run')
     parser.add_argument('--steps', nargs='+', default=['tests', 'training', 'kernels'],
                         choices=['tests', 'training', 'kernels'])
+    parser.add_argument('--tests', default=os.path.join(ROOT, 'tests'),
+                        help='what pytest -m gpu runs (default: every test)')
     parser.add_argument('--methods', nargs='+', choices=sorted(method_estimators(1)))
     parser.add_argument('--samples', type=int, default=2000)
     parser.add_argument('--epochs', type=int, default=3)
