@@ -42,6 +42,9 @@ setup(
         'gpu': ['cupy-cuda12x', 'onnxruntime-gpu>=1.17'],
         'tensorboard': ['tensorboardX>=2.6'],
         'bakeoff': ['umap-learn>=0.5'],  # UMAP latent figures (PCA without it)
+        # ChainerMN (inside chainer) over MPI; the mpich wheel brings libmpi and mpiexec
+        # into the environment, so no system MPI is needed.
+        'mpi': ['mpi4py>=3.1', 'mpich>=4.1'],
         'test': ['pytest>=7', 'hypothesis>=6.80', 'onnxruntime>=1.17', 'tensorboardX>=2.6'],
     },
     entry_points={'console_scripts': ['chainclust=chainclust.cli:main',

@@ -82,6 +82,7 @@ device_option = click.option(
 
 def shared_options(cls):
     """The options every ``train METHOD`` command has, defined once."""
+    from chainclust.distributed import COMMUNICATORS
     from chainclust.links.normalization import MODES
     from chainclust.training.run import RESUME_MODES
     from chainclust.cli_options import docstring_args
@@ -112,12 +113,17 @@ def shared_options(cls):
                           'else stop with an error; changed: reuse those that match and '
                           'train again from the first that does not; never: train all.'),
         click.option('--force', is_flag=True, help='The same as --resume never.'),
+        click.option('--communicator', type=click.Choice(COMMUNICATORS), default=None,
+                     help='Train data-parallel on the processes of mpiexec -n N with this '
+                          'ChainerMN communicator: naive (CPUs), flat or pure_nccl (GPUs, '
+                          'one per process). Needs pip install chainclust[mpi].'),
     ]
 
 
 def _train_command(cls):
     """``chainclust train METHOD``: shared options + the method's own, from its signature."""
     from chainclust.cli_options import method_options
+    from chainclust.distributed import distribution_for
     from chainclust.estimators.base import SHARED_PARAMS
 
     def command(data, labels, label_column, limit, quiet, force, **params):
@@ -126,10 +132,15 @@ def _train_command(cls):
         from chainclust import datasets
         dataset = datasets.load(data, labels=labels, label_column=label_column)
         dataset = dataset.subset(limit, random_state=params['random_state'])
-        model = cls(verbose=not quiet, **params)
+        distribution = distribution_for(params.pop('communicator'), params['device'])
+        model = cls(verbose=not quiet, communicator=distribution, **params)
         model.fit(dataset)
+        if not distribution.is_root:
+            return
         click.echo('wrote %s (model.npz, model.json, labels.npy, logs and plots)'
                    % params['out'])
+        if distribution.parallel:
+            click.echo('trained on %d processes' % distribution.size)
         for line in model.summary():
             click.echo(line)
 

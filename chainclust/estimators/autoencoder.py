@@ -118,7 +118,7 @@ class Autoencoder(ClusteringEstimator):
         lr=positive_float(), batch_size=positive_int(), n_init=positive_int())
 
     def __init__(self, n_clusters=10, kind='deep', latent_dim=20, epochs=60, lr=1e-3,
-                 batch_size=256, n_init=10, normalize='auto', device='@numpy',
+                 batch_size=256, n_init=10, normalize='auto', device='@numpy', communicator=None,
                  random_state=None, out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.kind = kind
@@ -129,6 +129,7 @@ class Autoencoder(ClusteringEstimator):
         self.n_init = n_init
         self.normalize = normalize
         self.device = device
+        self.communicator = communicator
         self.random_state = random_state
         self.out = out
         self.resume = resume
@@ -151,10 +152,11 @@ class Autoencoder(ClusteringEstimator):
         xf = numpy.asarray(x, dtype=numpy.float32)
         train_autoencoder(run, net, xf, self.kind, self.epochs, self.lr, self.batch_size,
                           params={'latent_dim': self.latent_dim})
-        codes = batched_forward(net.embed, xf, device=run.device)
-        kmeans = KMeans(self.n_clusters, n_init=self.n_init,
-                        random_state=run.random_state('kmeans')).fit(codes)
-        net.centres.set_codes(kmeans.cluster_centers_)
+        dist = run.distribution
+        codes = dist.map_rows(lambda a: batched_forward(net.embed, a, device=run.device), xf)
+        net.centres.set_codes(dist.root_computes(lambda: KMeans(
+            self.n_clusters, n_init=self.n_init,
+            random_state=run.random_state('kmeans')).fit(codes).cluster_centers_))
 
     def _after_fit(self, x):
         self.reconstruction_error_ = float(self.reconstruction_error(x).mean())

@@ -29,6 +29,7 @@ from chainclust import metrics
 from chainclust._version import __version__
 from chainclust.datasets import check_labels, check_samples, Dataset
 from chainclust.devices import get_device
+from chainclust.distributed import distribution_for, rank_device
 from chainclust.errors import ChainclustError, DataError, ModelFileError, NotFittedError
 from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
@@ -44,10 +45,10 @@ MODEL_NPZ = 'model.npz'
 LABELS_NPY = 'labels.npy'
 FORMAT = 'chainclust-model'
 FORMAT_VERSION = 2
-SHARED_PARAMS = ('n_clusters', 'normalize', 'device', 'random_state', 'out', 'resume',
-                 'verbose')
+SHARED_PARAMS = ('n_clusters', 'normalize', 'device', 'communicator', 'random_state', 'out',
+                 'resume', 'verbose')
 # Parameters that change where and how visibly a model trains, not what it learns.
-RUN_PARAMS = ('device', 'out', 'resume', 'verbose')
+RUN_PARAMS = ('device', 'communicator', 'out', 'resume', 'verbose')
 
 
 @contextlib.contextmanager
@@ -118,6 +119,7 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         'n_clusters': positive_int(),
         'normalize': [StrOptions(set(NORMALIZE_MODES))],
         'device': [str, chainer.backend.Device],
+        'communicator': 'no_validation',  # checked by distribution_for
         'random_state': ['random_state'],
         'out': [str, os.PathLike, None],
         'resume': [StrOptions(set(RESUME_MODES))],
@@ -201,7 +203,8 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
             if type_of_target(y) == 'unknown':
                 raise DataError('Unknown label type: y must be integer class labels (N,)')
             y = check_labels(y, len(x), name='y')
-        device = get_device(self.device)
+        distribution = distribution_for(self.communicator, self.device)
+        device = get_device(rank_device(self.device, distribution))
         self.n_features_in_ = int(numpy.prod(x.shape[1:]))
         self.input_shape_ = tuple(int(s) for s in x.shape[1:])
         self.input_dtype_ = str(x.dtype)
@@ -209,7 +212,7 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         with parameter_errors():
             self._check_params(len(x))
         self._prepare(x)
-        seed = self._seed()
+        seed = distribution.bcast(self._seed())  # one seed for every rank
         net = self._build_net(random_stream(seed, 'init'))
         net.normalize.fit(x, self.normalize)
         self.normalization_ = net.normalize.mode
@@ -221,15 +224,18 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
                'random_state': None if self.random_state is None else seed,
                'normalize': self.normalize}
         out = self.out if self.out is not None else tempfile.mkdtemp(prefix='chainclust-')
+        writes = distribution.is_root and self.out is not None
         try:
-            with TrainingRun(os.fspath(out), device, seed, key, self.resume,
-                             self.verbose) as run:
+            with distribution.abort_on_error(), \
+                    TrainingRun(os.fspath(out), device, seed, key, self.resume,
+                                self.verbose and distribution.is_root,
+                                distribution=distribution) as run:
                 self._train(run, net, x, y)
                 self.net_ = net
-                self.labels_ = self.predict(x)
+                self.labels_ = distribution.map_rows(self.predict, x)
                 self.metrics_ = None if y is None else metrics.evaluate(y, self.labels_)
                 self._after_fit(x)
-                if self.out is not None:
+                if writes:
                     self.save(self.out)
                     self._write_figures(x, y)
         finally:
@@ -280,12 +286,12 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Embeddings ``(N, d)`` of samples ``X`` ``(N, ...)``."""
         x = self._check_input(X)
-        return batched_forward(self.net_.embed, x, device=get_device(self.device))
+        return batched_forward(self.net_.embed, x, device=self.net_.device)
 
     def cluster_scores(self, X):
         """The network's score ``(N, K)``: probabilities or distances (``net_.score``)."""
         x = self._check_input(X)
-        return batched_forward(self.net_, x, device=get_device(self.device))
+        return batched_forward(self.net_, x, device=self.net_.device)
 
     def predict(self, X):
         """Cluster labels ``(N,)`` int64 of samples ``X``."""

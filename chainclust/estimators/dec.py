@@ -67,6 +67,9 @@ class DEC(ClusteringEstimator):
         normalize (str): ``auto``, ``scale255``, ``minmax``, ``standard``, ``none``
             (see :class:`chainclust.links.Normalization`).
         device (str): Chainer device spec, ``@numpy`` or ``@cupy:0``.
+        communicator (str or None): train on the processes of ``mpiexec -n N``
+            with this ChainerMN communicator (``naive`` on CPUs; ``flat`` or
+            ``pure_nccl`` on GPUs); see :mod:`chainclust.distributed`.
         random_state (int, RandomState or None): seeds initialisation, dropout,
             augmentation, shuffling and k-means (NumPy's global generator is
             never touched); with an int a run is reproducible on CPU.
@@ -100,7 +103,8 @@ class DEC(ClusteringEstimator):
                  alpha=1.0, dropout=0.2, pretrain_epochs=0, finetune_epochs=120,
                  pretrain_lr=1e-3, batch_size=256, cluster_lr=0.01, momentum=0.9,
                  update_interval=140, tol=0.001, max_iter=20000, n_init=20,
-                 backbone=SDAE, augment='auto', normalize='auto', device='@numpy', random_state=None,
+                 backbone=SDAE, augment='auto', normalize='auto', device='@numpy',
+                 communicator=None, random_state=None,
                  out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
@@ -121,6 +125,7 @@ class DEC(ClusteringEstimator):
         self.augment = augment
         self.normalize = normalize
         self.device = device
+        self.communicator = communicator
         self.random_state = random_state
         self.out = out
         self.resume = resume
@@ -194,8 +199,8 @@ class DEC(ClusteringEstimator):
                   'augment': self.augment_, 'pretrain_epochs': self.pretrain_epochs,
                   'dropout': self.dropout if self.pretrain_epochs else None}
         for i in range(autoencoder.n_layers if self.pretrain_epochs else 0):
-            h = xn if i == 0 else batched_forward(
-                lambda a: autoencoder.encode(a, stop=i), xn, device=device)
+            h = xn if i == 0 else run.distribution.map_rows(lambda part: batched_forward(
+                lambda a: autoencoder.encode(a, stop=i), part, device=device), xn)
             name = 'pretrain/layer%d' % i
             masks = run.random_state(name + '/dropout')
             self._autoencoder_phase(run, name, DenoisingLayerLoss(autoencoder, i, self.dropout,
@@ -208,18 +213,21 @@ class DEC(ClusteringEstimator):
 
     def _cluster(self, run, net, x, xf, y):
         """k-means on the embeddings, then DEC's self-training until labels settle."""
-        device = run.device
-        z = batched_forward(net.embed, xf, device=device)
-        kmeans = KMeans(self.n_clusters, n_init=self.n_init,
-                        random_state=run.random_state('kmeans')).fit(z)
-        net.clustering.set_centers(kmeans.cluster_centers_)
-        self.init_labels_ = kmeans.labels_.astype(numpy.int64)
+        device, dist = run.device, run.distribution
+        z = dist.map_rows(lambda a: batched_forward(net.embed, a, device=device), xf)
+
+        def kmeans():  # on rank 0 alone
+            fitted = KMeans(self.n_clusters, n_init=self.n_init,
+                            random_state=run.random_state('kmeans')).fit(z)
+            return fitted.cluster_centers_, fitted.labels_.astype(numpy.int64)
+        centres, self.init_labels_ = dist.root_computes(kmeans)
+        net.clustering.set_centers(centres)
         self.init_metrics_ = None if y is None else metrics.evaluate(y, self.init_labels_)
 
         p = numpy.zeros((len(x), self.n_clusters), dtype=numpy.float32)
         target = TargetDistributionUpdate(
             lambda a: batched_forward(net, a, device=device), xf, p,
-            self.update_interval, y)
+            self.update_interval, y, distribution=dist)
         interval = (self.update_interval, 'iteration')
         keys = ['main/loss', 'delta_label'] + (['acc', 'nmi'] if y is not None else [])
         plots = [('loss.png', ['main/loss']), ('delta_label.png', ['delta_label'])]

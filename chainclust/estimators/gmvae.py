@@ -92,7 +92,7 @@ class GMVAE(ClusteringEstimator):
                  z_prior_weight=1.0, z_gradient='paper', architecture='mlp',
                  hidden_dims=(500,), x_dim=200, w_dim=150,
                  prior_hidden=500, likelihood='auto', epochs=50, lr=1e-4, batch_size=100,
-                 normalize='auto', device='@numpy', random_state=None, out=None,
+                 normalize='auto', device='@numpy', communicator=None, random_state=None, out=None,
                  resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.n_samples = n_samples
@@ -110,6 +110,7 @@ class GMVAE(ClusteringEstimator):
         self.batch_size = batch_size
         self.normalize = normalize
         self.device = device
+        self.communicator = communicator
         self.random_state = random_state
         self.out = out
         self.resume = resume

@@ -75,8 +75,9 @@ class IIC(ClusteringEstimator):
         batch_size=positive_int())
 
     def __init__(self, n_clusters=10, alpha=1.0, alpha_warmup=0.0, overclustering=5,
-                 n_subheads=5, copies=1, augment='all', epochs=20, lr=1e-4, batch_size=100, normalize='auto',
-                 device='@numpy', random_state=None, out=None, resume='auto', verbose=False):
+                 n_subheads=5, copies=1, augment='all', epochs=20, lr=1e-4, batch_size=100,
+                 normalize='auto', device='@numpy', communicator=None, random_state=None,
+                 out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.alpha = alpha
         self.alpha_warmup = alpha_warmup
@@ -89,6 +90,7 @@ class IIC(ClusteringEstimator):
         self.batch_size = batch_size
         self.normalize = normalize
         self.device = device
+        self.communicator = communicator
         self.random_state = random_state
         self.out = out
         self.resume = resume
@@ -138,7 +140,7 @@ class IIC(ClusteringEstimator):
         loss = IICLoss(net, transform, augment_state, self.alpha, self.copies)
         keys = ['main/loss', 'main/loss_cluster'] + (
             ['main/loss_overcluster'] if self.overclustering else [])
-        extensions = [(SubheadChooser(loss), {}), (JointPlot(loss), {})]
+        extensions = [(SubheadChooser(loss, run.distribution), {}), (JointPlot(loss), {})]
         per_epoch = max(1, len(xf) // self.batch_size)
         ramp = int(numpy.ceil(self.alpha_warmup * per_epoch))
         if ramp and self.alpha != 1:

@@ -77,7 +77,8 @@ class VQAE(ClusteringEstimator):
     def __init__(self, n_clusters=10, metric='euclidean', hidden_dims=(512, 256), code_dim=64,
                  variant='study', beta=0.25, init='pretrained', pretrain_epochs=20,
                  epochs=50, lr=1e-3, batch_size=1024, monitor_interval=10,
-                 tensorboard=False, normalize='auto', device='@numpy', random_state=None,
+                 tensorboard=False, normalize='auto', device='@numpy', communicator=None,
+                 random_state=None,
                  out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.metric = metric
@@ -94,6 +95,7 @@ class VQAE(ClusteringEstimator):
         self.tensorboard = tensorboard
         self.normalize = normalize
         self.device = device
+        self.communicator = communicator
         self.random_state = random_state
         self.out = out
         self.resume = resume
@@ -145,7 +147,8 @@ class VQAE(ClusteringEstimator):
                                 self.pretrain_epochs, shared))
         draw = run.random_state('codebook').choice(len(xf), self.n_clusters,
                                                    replace=self.n_clusters > len(xf))
-        codes = batched_forward(net.embed, xf[draw], device=device)
+        codes = run.distribution.root_computes(
+            lambda: batched_forward(net.embed, xf[draw], device=device))
         net.codebook.set_codes(codes)  # replaced by the snapshot or result when resuming
         self.init_codebook_stats_ = {'mean': float(codes.mean()), 'std': float(codes.std())}
         train_dir = run.folder('train')

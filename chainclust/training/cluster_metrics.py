@@ -25,6 +25,8 @@ class ClusterMetricsReport(extension.Extension):
         prefix (str): key prefix of the reported values.
     """
 
+    root_only = True  # writes files or reports for the log: rank 0 alone runs it
+
     priority = extension.PRIORITY_WRITER
 
     def __init__(self, net, x, y, device, trigger=(1, 'epoch'), prefix='cluster'):

@@ -6,6 +6,7 @@ from chainer.training import extension
 import numpy
 
 from chainclust import plots
+from chainclust.distributed import SINGLE
 
 
 class SubheadChooser(extension.Extension):
@@ -19,11 +20,11 @@ class SubheadChooser(extension.Extension):
     trigger = (1, 'epoch')
     priority = extension.PRIORITY_WRITER + 1
 
-    def __init__(self, loss):
-        self._loss = loss
+    def __init__(self, loss, distribution=SINGLE):
+        self._loss, self._distribution = loss, distribution
 
     def __call__(self, trainer):
-        sums = self._loss.take_subhead_losses()
+        sums = self._distribution.allreduce_sum(self._loss.take_subhead_losses())
         self._loss.net.best_subhead = numpy.int64(numpy.argmin(sums))
 
 
@@ -65,6 +66,8 @@ class JointPlot(extension.Extension):
 
     Writes ``joint/epochNNN.png`` into the phase folder.
     """
+
+    root_only = True  # writes files or reports for the log: rank 0 alone runs it
 
     trigger = (1, 'epoch')
     priority = extension.PRIORITY_READER

@@ -24,6 +24,7 @@ from chainer import training
 from chainer.training import extensions
 import numpy
 
+from chainclust.distributed import ObservationMean, SINGLE
 from chainclust.errors import ModelFileError, ResumeError, RunLockedError
 from chainclust.io import atomic_path, load_npz, write_json
 from chainclust.training.guard import NonFiniteGuard
@@ -146,20 +147,25 @@ class TrainingRun(object):
             the first one whose key differs; ``'never'`` trains every phase from
             the start.
         verbose (bool): print progress (PrintReport and ProgressBar).
+        distribution (Distribution): the ranks that train (one by default); see
+            :mod:`chainclust.distributed`.
     """
 
-    def __init__(self, out, device, seed, key, resume='auto', verbose=False):
+    def __init__(self, out, device, seed, key, resume='auto', verbose=False,
+                 distribution=SINGLE):
         if resume not in RESUME_MODES:
             raise ValueError('resume must be one of %s, got %r' % (RESUME_MODES, resume))
         self.out, self.device, self.seed = out, device, int(seed)
         self.resume, self.verbose = resume, verbose
+        self.distribution = distribution
         self._params = jsonable(key)
         self._lock = _FolderLock(out)
         self._retraining = resume == 'never'  # from here on, phases train from scratch
-        self.writes = True  # every process writes today; with a communicator, rank 0 only
+        self.writes = distribution.is_root  # logs, plots, snapshots, results: rank 0 only
 
     def __enter__(self):
-        self._lock.acquire()
+        if self.writes:
+            self._lock.acquire()
         return self
 
     def __exit__(self, *exc_info):
@@ -176,6 +182,10 @@ class TrainingRun(object):
     def run(self, phase):
         """Train ``phase``, resume it, or load it if it has finished.
 
+        On several ranks, rank 0 alone reads and prepares the phase folder and
+        tells the others what to do (load, resume, train, or the error), so that
+        every rank takes the same path through a folder that rank 0 writes.
+
         Returns:
             bool: ``True`` if the phase trained now, ``False`` if it was loaded.
 
@@ -185,23 +195,63 @@ class TrainingRun(object):
         folder = self.folder(phase.name)
         self._params.update(jsonable(phase.params))
         key = {'phase': phase.name, 'params': dict(self._params)}
-        if not self._retraining:
-            try:
-                self._check_key(folder, key)
-            except ResumeError:
-                if self.resume != 'changed':
-                    raise
-                self._retraining = True  # this phase and every later one
+        plan = self.distribution.root_computes(lambda: self._prepare(folder, key))
+        if plan['error'] is not None:
+            raise ResumeError(plan['error'])
+        self._retraining = plan['retraining']
+        done = os.path.join(folder, DONE_FILE)
+        snapshot = os.path.join(folder, SNAPSHOT_FILE)
+        if plan['action'] == 'load':
+            load_npz(done, phase.loss)
+            phase.iterations = _saved_iterations(done)
+            return False
+        phase.iterations = 0
+        if not phase.trains_nothing:
+            trainer = self._trainer(phase, folder)
+            if plan['action'] == 'resume':
+                try:
+                    load_npz(snapshot, trainer)
+                except ModelFileError as e:
+                    raise ResumeError('cannot resume from %s (%s); delete it to train this '
+                                      'phase from its start, or %s' % (snapshot, e, FORCE_HINT))
+            trainer.run(show_loop_exception_msg=False)
+            phase.iterations = trainer.updater.iteration
+        if self.writes:
+            saver = serializers.DictionarySerializer()
+            saver.save(phase.loss)
+            saver.target[ITERATIONS_KEY] = numpy.array(phase.iterations, dtype=numpy.int64)
+            with atomic_path(done) as tmp:
+                numpy.savez_compressed(tmp, **saver.target)
+            if os.path.exists(snapshot):
+                os.remove(snapshot)
+        return True
+
+    def _prepare(self, folder, key):
+        """Check and prepare ``folder`` for a phase keyed ``key`` (rank 0's part).
+
+        Returns:
+            dict: ``action`` (``'load'``, ``'resume'`` or ``'train'``), the run's
+            ``retraining`` state, and ``error`` (a ResumeError's text, or None).
+        """
+        try:
+            if not self._retraining:
+                try:
+                    self._check_key(folder, key)
+                except ResumeError:
+                    if self.resume != 'changed':
+                        raise
+                    self._retraining = True  # this phase and every later one
+        except ResumeError as e:
+            return {'action': None, 'retraining': self._retraining, 'error': str(e)}
         if self._retraining:
             self._clear(folder)
+        plan = {'retraining': self._retraining, 'error': None}
         done = os.path.join(folder, DONE_FILE)
         snapshot = os.path.join(folder, SNAPSHOT_FILE)
         if os.path.exists(done):
-            load_npz(done, phase.loss)
-            phase.iterations = _saved_iterations(done)
             if os.path.exists(snapshot):  # left by a kill between the two writes
                 os.remove(snapshot)
-            return False
+            return dict(plan, action='load')
         os.makedirs(folder, exist_ok=True)
         for stale in glob.glob(os.path.join(folder, 'tmp' + SNAPSHOT_FILE + '*')):
             shutil.rmtree(stale, ignore_errors=True)  # a snapshot write that was killed
@@ -210,25 +260,7 @@ class TrainingRun(object):
                 # Never ours: a writer following it would write outside the folder.
                 os.unlink(os.path.join(folder, name))
         write_json(os.path.join(folder, KEY_FILE), key)
-        phase.iterations = 0
-        if not phase.trains_nothing:
-            trainer = self._trainer(phase, folder)
-            if os.path.exists(snapshot):
-                try:
-                    load_npz(snapshot, trainer)
-                except ModelFileError as e:
-                    raise ResumeError('cannot resume from %s (%s); delete it to train this '
-                                      'phase from its start, or %s' % (snapshot, e, FORCE_HINT))
-            trainer.run(show_loop_exception_msg=False)
-            phase.iterations = trainer.updater.iteration
-        saver = serializers.DictionarySerializer()
-        saver.save(phase.loss)
-        saver.target[ITERATIONS_KEY] = numpy.array(phase.iterations, dtype=numpy.int64)
-        with atomic_path(done) as tmp:
-            numpy.savez_compressed(tmp, **saver.target)
-        if os.path.exists(snapshot):
-            os.remove(snapshot)
-        return True
+        return dict(plan, action='resume' if os.path.exists(snapshot) else 'train')
 
     def _check_key(self, folder, key):
         path = os.path.join(folder, KEY_FILE)
@@ -258,14 +290,21 @@ class TrainingRun(object):
             shutil.rmtree(folder)
 
     def _trainer(self, phase, folder):
-        optimizers = phase.setup_optimizers()
+        dist = self.distribution
+        dist.check_batch_size(phase.batch_size)
+        optimizers = {name: dist.optimizer(optimizer)
+                      for name, optimizer in phase.setup_optimizers().items()}
         order_state = self.random_state(phase.name + '/order')
-        iterator = phase.make_iterator(order_state)
+        iterator = phase.make_iterator(order_state)  # the same global batches on every rank
         updater = phase.updater(iterator, optimizers if len(optimizers) > 1
-                                else optimizers['main'], phase.converter, self.device)
+                                else optimizers['main'], dist.shard_converter(phase.converter),
+                                self.device)
         trainer = training.Trainer(updater, phase.stop_trigger, out=folder)
+        if dist.parallel:
+            trainer.extend(ObservationMean(dist), name='observation_mean')
         for extension, kwargs in phase.extensions:
-            trainer.extend(extension, **kwargs)
+            if self.writes or not getattr(extension, 'root_only', False):
+                trainer.extend(extension, **kwargs)
         states = dict(phase.random_states, order=order_state)
         trainer.extend(RandomStateSnapshot(states), name='random_states')
         trainer.extend(NonFiniteGuard(folder, phase.loss), name='non_finite_guard')

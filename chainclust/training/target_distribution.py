@@ -4,18 +4,24 @@ from chainer.training import extension
 import numpy
 
 from chainclust import metrics
+from chainclust.distributed import SINGLE
 
 
-def target_distribution(q):
+def target_distribution(q, frequencies=None):
     """``p_ij = (q_ij^2 / f_j) / sum_j' (q_ij'^2 / f_j')``, ``f_j = sum_i q_ij``.
 
     Args:
-        q (numpy.ndarray): soft assignments ``(N, K)`` of the **whole** dataset.
+        q (numpy.ndarray): soft assignments ``(N, K)`` of the **whole** dataset,
+            or of a part of it when ``frequencies`` are given.
+        frequencies (numpy.ndarray or None): ``f`` ``(K,)`` summed over the whole
+            dataset (e.g. over the ranks); ``q.sum(axis=0)`` when ``None``.
 
     Returns:
         numpy.ndarray: ``p`` of the same shape and dtype; rows sum to 1.
     """
-    weight = q ** 2 / q.sum(axis=0)
+    if frequencies is None:
+        frequencies = q.sum(axis=0)
+    weight = q ** 2 / frequencies
     return (weight / weight.sum(axis=1, keepdims=True)).astype(q.dtype, copy=False)
 
 
@@ -34,12 +40,17 @@ class TargetDistributionUpdate(extension.Extension):
         p (numpy.ndarray): ``(N, K)`` target array, updated in place.
         interval (int): iterations between updates (DEC's update interval).
         y (numpy.ndarray or None): true labels, for the reported metrics.
+        distribution (Distribution): on several ranks, each computes ``q`` for
+            its share of the samples; the cluster frequencies are summed over
+            the ranks (allreduce) and ``p`` and the labels gathered, so every
+            rank holds the target of the whole dataset.
     """
 
     priority = extension.PRIORITY_WRITER
 
-    def __init__(self, predict_proba, x, p, interval, y=None):
+    def __init__(self, predict_proba, x, p, interval, y=None, distribution=SINGLE):
         self.trigger = (int(interval), 'iteration')
+        self._distribution = distribution
         self._predict_proba = predict_proba
         self._x, self.p, self._y = x, p, y
         self.labels = numpy.full(len(x), -1, dtype=numpy.int64)
@@ -52,9 +63,11 @@ class TargetDistributionUpdate(extension.Extension):
 
     def update(self):
         """Recompute ``p``, the labels and ``delta_label``; return the report."""
-        q = self._predict_proba(self._x)
-        self.p[...] = target_distribution(q)
-        labels = q.argmax(axis=1)
+        dist = self._distribution
+        q = self._predict_proba(self._x[dist.share(len(self._x))])
+        frequencies = dist.allreduce_sum(q.sum(axis=0)).astype(q.dtype)
+        self.p[...] = dist.allgather_rows(target_distribution(q, frequencies))
+        labels = dist.allgather_rows(q.argmax(axis=1))
         self.delta_label = float((labels != self.labels).mean())
         self.labels = labels
         self.n_updates += 1

@@ -29,6 +29,8 @@ class VQMonitor(extension.Extension):
         device: the Chainer device of ``net``.
     """
 
+    root_only = True  # writes files or reports for the log: rank 0 alone runs it
+
     priority = extension.PRIORITY_WRITER
 
     def __init__(self, net, x, out, interval, image_shape=None, writer=None,
@@ -86,6 +88,8 @@ class VQMonitor(extension.Extension):
 
 class TensorBoardReport(extension.Extension):
     """Every iteration, write the trainer's scalar observations to TensorBoard."""
+
+    root_only = True  # writes files or reports for the log: rank 0 alone runs it
 
     trigger = (1, 'iteration')
     priority = extension.PRIORITY_READER
