@@ -123,7 +123,7 @@ def shared_options(cls):
 def _train_command(cls):
     """``chainclust train METHOD``: shared options + the method's own, from its signature."""
     from chainclust.cli_options import method_options
-    from chainclust.distributed import distribution_for
+    from chainclust.distributed import distribution_for, DistributedError
     from chainclust.estimators.base import SHARED_PARAMS
 
     def command(data, labels, label_column, limit, quiet, force, **params):
@@ -133,7 +133,12 @@ def _train_command(cls):
         dataset = datasets.load(data, labels=labels, label_column=label_column)
         dataset = dataset.subset(limit, random_state=params['random_state'])
         distribution = distribution_for(params.pop('communicator'), params['device'])
-        model = cls(verbose=not quiet, communicator=distribution, **params)
+        if distribution.parallel:
+            if 'communicator' not in inspect.signature(cls.__init__).parameters:
+                raise DistributedError('%s does not take a communicator (its estimator has '
+                                       'no communicator parameter)' % cls.method)
+            params['communicator'] = distribution
+        model = cls(verbose=not quiet, **params)
         model.fit(dataset)
         if not distribution.is_root:
             return

@@ -203,7 +203,8 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
             if type_of_target(y) == 'unknown':
                 raise DataError('Unknown label type: y must be integer class labels (N,)')
             y = check_labels(y, len(x), name='y')
-        distribution = distribution_for(self.communicator, self.device)
+        # getattr: a method may leave the shared communicator parameter out (one process).
+        distribution = distribution_for(getattr(self, 'communicator', None), self.device)
         device = get_device(rank_device(self.device, distribution))
         self.n_features_in_ = int(numpy.prod(x.shape[1:]))
         self.input_shape_ = tuple(int(s) for s in x.shape[1:])
