@@ -103,7 +103,7 @@ class Autoencoder(ClusteringEstimator):
         lr (float): Adam step size.
         batch_size (int): minibatch size (full batches only).
         n_init (int): k-means restarts.
-        normalize, device, random_state, out, resume, verbose: as for :class:`DEC`.
+        normalize, device, communicator, random_state, out, resume, verbose: as for :class:`DEC`.
 
     Attributes:
         labels_ (numpy.ndarray): ``(N,)`` nearest centre of each training sample.

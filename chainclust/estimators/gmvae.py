@@ -71,7 +71,7 @@ class GMVAE(ClusteringEstimator):
         epochs (int): training epochs.
         lr (float): Adam step size.
         batch_size (int): minibatch size.
-        normalize, device, random_state, out, resume, verbose: as for DEC.
+        normalize, device, communicator, random_state, out, resume, verbose: as for DEC.
 
     Attributes:
         labels_ (numpy.ndarray): ``(N,)`` most probable component of each sample.

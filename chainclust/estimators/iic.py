@@ -57,7 +57,7 @@ class IIC(ClusteringEstimator):
         epochs (int): training epochs.
         lr (float): Adam step size.
         batch_size (int): images per batch (before the copies).
-        normalize, device, random_state, out, resume, verbose: as for DEC.
+        normalize, device, communicator, random_state, out, resume, verbose: as for DEC.
 
     Attributes:
         labels_ (numpy.ndarray): ``(N,)`` cluster of each sample.

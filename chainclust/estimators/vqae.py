@@ -54,7 +54,7 @@ class VQAE(ClusteringEstimator):
             batch (a different random remainder each epoch).
         monitor_interval (int): epochs between usage histograms and image grids.
         tensorboard (bool): also write TensorBoard events (needs tensorboardX).
-        normalize, device, random_state, out, resume, verbose: as for :class:`DEC`.
+        normalize, device, communicator, random_state, out, resume, verbose: as for :class:`DEC`.
 
     Attributes:
         labels_ (numpy.ndarray): ``(N,)`` nearest code of each training sample.
