@@ -10,6 +10,12 @@ Workloads (MNIST-10k, float32):
   the study's loss (MSE of the decoded embedding + quantizing error into the
   codebook, and the reported MSE of the decoded codes), Adam lr 1e-3, full
   batches of 1024 (VQ-AE's ``train`` phase, logging every step as it does).
+* ``iic``: IIC's conv network (3x3 convs 32-64-128-256 with batch norm, max
+  pooling, global average pooling; 5 clustering sub-heads 256-128-64-10 and 5
+  overclustering sub-heads 256-128-64-50), IIC's loss on each sub-head, Adam
+  lr 1e-4, batches of 100 images plus their copy, on the first ``--iic-samples``
+  images; ``augment='none'`` in all three (the copy is the image itself), so
+  that the network and the loss are compared, not the augmentation code.
 
 Runners:
 
@@ -44,14 +50,17 @@ import chainclust  # NOQA: compat before chainer
 import chainer
 import numpy
 
-from chainclust import DEC, VQAE
+from chainclust import DEC, IIC, VQAE
 from chainclust.datasets import load
 from chainclust.models.autoencoder import MLPAutoencoder, ReconstructionLoss
+from chainclust.models.iic import IICLoss, IICNet
 from chainclust.models.vqae import VQAELoss, VQAENet
+from chainclust.training.transforms import make_transform
 
 WORKLOADS = {
     'dec': {'batch_size': 256, 'drop_last': False, 'phase': 'finetune'},
     'vqae': {'batch_size': 1024, 'drop_last': True, 'phase': 'train'},
+    'iic': {'batch_size': 100, 'drop_last': True, 'phase': 'train'},
 }
 RUNNERS = ('chainclust', 'chainer', 'torch')
 LR = 1e-3
@@ -65,7 +74,9 @@ def samples_per_epoch(workload, n):
 # -- chainclust: the estimator, timed from its own log ------------------------
 def run_chainclust(workload, x, epochs, seed):
     with tempfile.TemporaryDirectory() as out:
-        if workload == 'dec':
+        if workload == 'iic':
+            IIC(augment='none', epochs=epochs, random_state=seed, out=out).fit(x)
+        elif workload == 'dec':
             DEC(finetune_epochs=epochs, augment='none', n_init=1, max_iter=1,
                 random_state=seed, out=out).fit(x)
         else:
@@ -80,6 +91,8 @@ def run_chainclust(workload, x, epochs, seed):
 
 # -- a bare Chainer loop ---------------------------------------------------------
 def chainer_model(workload, rng):
+    if workload == 'iic':
+        return IICLoss(IICNet((28, 28), 10, 5, 5, rng=rng), make_transform(()), rng)
     if workload == 'dec':
         ae = MLPAutoencoder((784, 500, 500, 2000, 10),
                             initialW=chainer.initializers.LeCunNormal(rng=rng))
@@ -92,7 +105,7 @@ def run_chainer(workload, x, epochs, seed):
     loss = chainer_model(workload, rng)
     if workload == 'vqae':
         loss.net.codebook.set_codes(x[:10] @ rng.normal(size=(784, 64)).astype(numpy.float32))
-    optimizer = chainer.optimizers.Adam(alpha=LR)
+    optimizer = chainer.optimizers.Adam(alpha=LR if workload != 'iic' else 1e-4)
     optimizer.setup(loss)
     batch = WORKLOADS[workload]['batch_size']
     used = samples_per_epoch(workload, len(x))
@@ -101,7 +114,8 @@ def run_chainer(workload, x, epochs, seed):
             start = time.perf_counter()
         order = rng.permutation(len(x))[:used]
         for i in range(0, used, batch):
-            optimizer.update(loss, x[order[i:i + batch]])
+            xb = x[order[i:i + batch]]
+            optimizer.update(loss, xb.reshape(-1, 1, 28, 28) if workload == 'iic' else xb)
     return (time.perf_counter() - start) / (epochs - 1)
 
 
@@ -115,11 +129,43 @@ def torch_mlp(sizes, nn):
     return nn.Sequential(*layers)
 
 
+def torch_iic(nn, torch):
+    """IIC's network and loss in PyTorch (train-mode batch norm, as chainclust's)."""
+    layers, channels = [], (1, 32, 64, 128, 256)
+    for i, (a, b) in enumerate(zip(channels, channels[1:])):
+        layers += [nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU()]
+        if i < 3:
+            layers.append(nn.MaxPool2d(2))
+    trunk = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    heads = nn.ModuleList([torch_mlp((256, 128, 64, k), nn) for k in [10] * 5 + [50] * 5])
+
+    def mi_loss(z, zp, alpha=1.0, eps=1e-8):
+        p = z.t() @ zp
+        p = (p + p.t()) / 2
+        p = p / p.sum()
+        p = torch.where(p > eps, p, torch.full_like(p, eps))
+        p = p / p.sum()
+        pi, pj = p.sum(1, keepdim=True), p.sum(0, keepdim=True)
+        return (p * (alpha * torch.log(pi) + alpha * torch.log(pj) - torch.log(p))).sum()
+
+    def loss(xb):
+        n = len(xb)
+        h = trunk(torch.cat([xb, xb]))
+        losses = []
+        for head in heads:
+            out = torch.softmax(head(h), 1)
+            losses.append(mi_loss(out[:n], out[n:]))
+        return (sum(losses[:5]) / 5 + sum(losses[5:]) / 5) / 2
+    return nn.ModuleList([trunk, heads]), loss
+
+
 def run_torch(workload, x, epochs, seed, threads):
     import torch
     from torch import nn
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
+    if workload == 'iic':
+        return run_torch_iic(x, epochs, seed, torch, nn)
     sizes = (784, 500, 500, 2000, 10) if workload == 'dec' else (784, 512, 256, 64)
     encoder, decoder = torch_mlp(sizes, nn), torch_mlp(sizes[::-1], nn)
     params = list(encoder.parameters()) + list(decoder.parameters())
@@ -157,30 +203,52 @@ def run_torch(workload, x, epochs, seed, threads):
     return (time.perf_counter() - start) / (epochs - 1)
 
 
+def run_torch_iic(x, epochs, seed, torch, nn):
+    model, loss = torch_iic(nn, torch)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    data = torch.from_numpy(x.reshape(-1, 1, 28, 28))
+    batch = WORKLOADS['iic']['batch_size']
+    used = samples_per_epoch('iic', len(x))
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        if epoch == 1:
+            start = time.perf_counter()
+        order = torch.randperm(len(x), generator=generator)[:used]
+        for i in range(0, used, batch):
+            optimizer.zero_grad(set_to_none=True)
+            loss(data[order[i:i + batch]]).backward()
+            optimizer.step()
+    return (time.perf_counter() - start) / (epochs - 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--workloads', nargs='+', default=list(WORKLOADS), choices=WORKLOADS)
     parser.add_argument('--epochs', type=int, default=4, help='per run, the first untimed')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--iic-samples', type=int, default=2000,
+                        help='images of the iic workload (its epochs are slow on a CPU)')
     parser.add_argument('--name', default='train_speed')
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error('--epochs must be >= 2 (the first epoch is not timed)')
     import torch
     x = load('mnist').x.reshape(10000, -1).astype(numpy.float32) / 255.0
+    raw = load('mnist').x
     runs = {w: {r: [] for r in RUNNERS} for w in args.workloads}
     for repeat in range(args.repeats):
         for workload in args.workloads:
+            n = args.iic_samples if workload == 'iic' else len(x)
             order = RUNNERS[repeat % 3:] + RUNNERS[:repeat % 3]
             for runner in order:
                 if runner == 'chainclust':
-                    seconds = run_chainclust(workload, load('mnist').x, args.epochs, repeat)
+                    seconds = run_chainclust(workload, raw[:n], args.epochs, repeat)
                 elif runner == 'chainer':
-                    seconds = run_chainer(workload, x, args.epochs, repeat)
+                    seconds = run_chainer(workload, x[:n], args.epochs, repeat)
                 else:
-                    seconds = run_torch(workload, x, args.epochs, repeat, args.threads)
-                rate = samples_per_epoch(workload, len(x)) / seconds
+                    seconds = run_torch(workload, x[:n], args.epochs, repeat, args.threads)
+                rate = samples_per_epoch(workload, n) / seconds
                 runs[workload][runner].append(rate)
                 print('repeat %d %-5s %-10s %8.0f samples/s' % (repeat, workload, runner, rate),
                       flush=True)
@@ -191,6 +259,7 @@ def main():
                                  'ratio_to_torch': medians[r] / medians['torch']}
                              for r in RUNNERS}
     info = dict(_common.machine(), torch=torch.__version__, threads=args.threads,
+                iic_samples=args.iic_samples,
                 epochs=args.epochs, repeats=args.repeats)
     lines = ['# Training speed on %s (%d threads)' % (info['cpu'], args.threads), '',
              'Median samples/s over %d interleaved repeats of %d epochs (first untimed); '
