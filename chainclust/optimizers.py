@@ -11,7 +11,7 @@ already), as are AMSGrad, AdaBound, weight decay and float16 parameters.
 from chainer.optimizers import adam
 import numpy
 
-BLOCK = 262144  # elements per block: 64 KiB of float32, four arrays fit in L2
+BLOCK = 262144  # elements per block (1 MiB of float32): measured fastest of 4,096-262,144
 
 
 class AdamRule(adam.AdamRule):
