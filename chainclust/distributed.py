@@ -21,6 +21,7 @@ rank cannot leave a collective operation on its own).
 """
 import contextlib
 import sys
+import traceback
 
 import chainer
 from chainer.training import extension
@@ -66,6 +67,12 @@ class Distribution(object):
     def __repr__(self):
         return 'Distribution(rank=%d, size=%d)' % (self.rank, self.size)
 
+    def __copy__(self):
+        return self  # one set of processes: scikit-learn's clone must not copy MPI handles
+
+    def __deepcopy__(self, memo):
+        return self
+
     # -- batches and shares ---------------------------------------------------------
     def check_batch_size(self, batch_size):
         """Raise DistributedError unless each rank gets an equal slice of every global batch."""
@@ -85,6 +92,9 @@ class Distribution(object):
             return converter
 
         def convert(batch, device=None):
+            if len(batch) % self.size:
+                raise DistributedError('a batch of %d examples cannot be split evenly over '
+                                       '%d processes' % (len(batch), self.size))
             return converter(batch[self.batch_slice(len(batch))], device)
         return convert
 
@@ -134,10 +144,19 @@ class Distribution(object):
             return optimizer
         return MultiNodeOptimizer(optimizer, self.comm)
 
-    def bcast_link(self, link):
-        """Overwrite ``link``'s parameters on every rank with rank 0's."""
-        if self.parallel:
-            self.comm.bcast_data(link)
+    def average_persistents(self, link):
+        """Replace every float persistent array of ``link`` (batch normalisation's running
+        mean and variance) by its mean over the ranks, so that every rank predicts alike."""
+        if not self.parallel:
+            return
+        for sub in link.links():
+            for name in sorted(sub._persistent):
+                value = getattr(sub, name)
+                if getattr(value, 'dtype', None) is None or value.dtype.kind != 'f':
+                    continue
+                host = chainer.backend.CpuDevice().send(value)
+                mean = (self.allreduce_sum(host) / self.size).astype(value.dtype)
+                value[...] = chainer.backend.get_device_from_array(value).send(mean)
 
     @contextlib.contextmanager
     def abort_on_error(self):
@@ -148,6 +167,7 @@ class Distribution(object):
         except BaseException as error:
             if not self.parallel:
                 raise
+            traceback.print_exc()
             sys.stderr.write('chainclust: rank %d of %d failed: %s: %s; aborting every rank\n'
                              % (self.rank, self.size, type(error).__name__, error))
             sys.stderr.flush()
@@ -256,7 +276,7 @@ class ObservationMean(extension.Extension):
     collective operation); the ranks report the same keys (they run the same code).
     """
 
-    trigger = 1, 'iteration'
+    trigger = staticmethod(lambda trainer: True)  # a function: nothing to snapshot
     priority = extension.PRIORITY_WRITER + 100  # before NonFiniteGuard and the writers
 
     def __init__(self, distribution):

@@ -19,15 +19,22 @@ class AdamRule(adam.AdamRule):
 
     def update_core_cpu(self, param):
         grad, hp = param.grad, self.hyperparam
+        alpha_t = self.alpha_t
+        # Python floats only: a NumPy float64 hyper-parameter makes Chainer compute the
+        # step in float64 (NumPy 2's promotion), which one float32 buffer would round.
         if (grad is None or hp.amsgrad or hp.adabound or hp.weight_decay_rate != 0
                 or param.dtype not in (numpy.float32, numpy.float64)
-                or grad.dtype != param.dtype or not _plain(param.data, grad)):
+                or grad.dtype != param.dtype
+                or not all(type(h) is float for h in (alpha_t, hp.eps, hp.beta1, hp.beta2,
+                                                      float(hp.eta) if isinstance(hp.eta, int)
+                                                      else hp.eta))
+                or not _plain(param.data, grad, self.state['m'], self.state['v'])):
             return super(AdamRule, self).update_core_cpu(param)
         self._check_eps(param.dtype.type)
         p, g = param.data.reshape(-1), grad.reshape(-1)
         m, v = self.state['m'].reshape(-1), self.state['v'].reshape(-1)
         one_minus_beta1, one_minus_beta2 = 1.0 - hp.beta1, 1.0 - hp.beta2
-        alpha_t, eps, minus_eta = self.alpha_t, hp.eps, -hp.eta
+        eps, minus_eta = hp.eps, -float(hp.eta)
         buffer = numpy.empty(min(BLOCK, p.size), dtype=p.dtype)
         for start in range(0, p.size, BLOCK):
             block = slice(start, start + BLOCK)

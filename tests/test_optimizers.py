@@ -7,12 +7,12 @@ from chainclust import optimizers
 from chainclust.links import MLP
 
 
-def _train(optimizer, steps=4, dtype=numpy.float32, **hyper):
+def _train(optimizer, steps=4, dtype=numpy.float32, alpha=1e-2, **hyper):
     """Parameters of a small MLP after ``steps`` Adam steps (same init, same batches)."""
     with chainer.using_config('dtype', dtype):
         mlp = MLP((37, 23, 5), initialW=chainer.initializers.LeCunNormal(
             rng=numpy.random.RandomState(0)))
-    opt = optimizer(alpha=1e-2, **hyper)
+    opt = optimizer(alpha=alpha, **hyper)
     opt.setup(mlp)
     rs = numpy.random.RandomState(1)
     for _ in range(steps):
@@ -33,7 +33,8 @@ def test_same_parameters_as_chainer_adam(monkeypatch, dtype, block):
 
 
 @pytest.mark.parametrize('hyper', [{'weight_decay_rate': 0.1}, {'amsgrad': True},
-                                   {'adabound': True}, {'eta': 0.5}])
+                                   {'adabound': True}, {'eta': 0.5},
+                                   {'alpha': numpy.float64(1e-2)}, {'eps': numpy.float64(1e-8)}])
 def test_every_variant_matches_chainer(hyper):
     ours, _ = _train(optimizers.Adam, **hyper)
     theirs, _ = _train(chainer.optimizers.Adam, **hyper)

@@ -59,7 +59,7 @@ def train_autoencoder(run, net, xf, kind, epochs, lr, batch_size, prefix='', par
             run.run(phase('stage%d' % stage, StackedLayerLoss(net, stage), n_epochs,
                           list(REPORT_KEYS[:2])))
         return
-    noise = run.random_state(prefix + 'train/noise')
+    noise = run.sample_random_state(prefix + 'train/noise')
     run.run(phase('train', AutoencoderLoss(net, spec.noise, noise), epochs,
                   list(REPORT_KEYS), random_states={'noise': noise}))
 

@@ -205,6 +205,11 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
             y = check_labels(y, len(x), name='y')
         # getattr: a method may leave the shared communicator parameter out (one process).
         distribution = distribution_for(getattr(self, 'communicator', None), self.device)
+        with distribution.abort_on_error():
+            return self._fit(x, y, origin, distribution)
+
+    def _fit(self, x, y, origin, distribution):
+        """:meth:`fit` after the checks of the arguments, on every rank of ``distribution``."""
         device = get_device(rank_device(self.device, distribution))
         self.n_features_in_ = int(numpy.prod(x.shape[1:]))
         self.input_shape_ = tuple(int(s) for s in x.shape[1:])
@@ -227,10 +232,9 @@ class ClusteringEstimator(ClusterMixin, TransformerMixin, BaseEstimator):
         out = self.out if self.out is not None else tempfile.mkdtemp(prefix='chainclust-')
         writes = distribution.is_root and self.out is not None
         try:
-            with distribution.abort_on_error(), \
-                    TrainingRun(os.fspath(out), device, seed, key, self.resume,
-                                self.verbose and distribution.is_root,
-                                distribution=distribution) as run:
+            with TrainingRun(os.fspath(out), device, seed, key, self.resume,
+                             self.verbose and distribution.is_root,
+                             distribution=distribution) as run:
                 self._train(run, net, x, y)
                 self.net_ = net
                 self.labels_ = distribution.map_rows(self.predict, x)

@@ -170,7 +170,7 @@ class DEC(ClusteringEstimator):
         """Adam on the (optionally augmented) autoencoder input."""
         states, converter = dict(states or {}), None
         if augment:
-            states['augment'] = run.random_state(name + '/augment')
+            states['augment'] = run.sample_random_state(name + '/augment')
             converter = augmenting_converter(ImageAugmenter(self.input_shape_,
                                                             states['augment']))
         return run.run(Phase(name, loss, data, Adam(alpha=self.pretrain_lr),
@@ -202,7 +202,7 @@ class DEC(ClusteringEstimator):
             h = xn if i == 0 else run.distribution.map_rows(lambda part: batched_forward(
                 lambda a: autoencoder.encode(a, stop=i), part, device=device), xn)
             name = 'pretrain/layer%d' % i
-            masks = run.random_state(name + '/dropout')
+            masks = run.sample_random_state(name + '/dropout')
             self._autoencoder_phase(run, name, DenoisingLayerLoss(autoencoder, i, self.dropout,
                                                                   masks),
                                     h, self.pretrain_epochs, augment and i == 0, shared,

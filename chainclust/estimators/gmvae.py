@@ -156,7 +156,7 @@ class GMVAE(ClusteringEstimator):
                     "likelihood='bernoulli' needs the normalised data in [0, 1], they span "
                     "[%.4g, %.4g] with normalize=%r; choose normalize='minmax' or "
                     "likelihood='gaussian'" % (h.min(), h.max(), self.normalization_))
-        noise = run.random_state('train/noise')
+        noise = run.sample_random_state('train/noise')
         loss = GMVAELoss(net, self.n_samples, self.information_lambda, noise,
                          self.z_prior_weight, self.z_gradient)
         keys = ['main/loss', 'main/reconstruction', 'main/conditional_prior', 'main/w_prior',

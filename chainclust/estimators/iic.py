@@ -136,7 +136,7 @@ class IIC(ClusteringEstimator):
     def _train(self, run, net, x, y):
         xf = numpy.asarray(x, dtype=numpy.float32)
         transform = make_transform(self.augment_, self.unit_range_)
-        augment_state = run.random_state('train/augment')
+        augment_state = run.sample_random_state('train/augment')
         loss = IICLoss(net, transform, augment_state, self.alpha, self.copies)
         keys = ['main/loss', 'main/loss_cluster'] + (
             ['main/loss_overcluster'] if self.overclustering else [])

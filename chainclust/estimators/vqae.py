@@ -123,7 +123,7 @@ class VQAE(ClusteringEstimator):
 
     def _train(self, run, net, x, y):
         writer = None
-        if self.tensorboard:
+        if self.tensorboard and run.writes:
             try:
                 from tensorboardX import SummaryWriter
             except ImportError:

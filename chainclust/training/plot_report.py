@@ -1,6 +1,7 @@
 """Chainer's PlotReport, drawing at most every few seconds instead of at every point."""
 import os
 import time
+import warnings
 
 from chainer.training import extensions
 import numpy
@@ -21,11 +22,13 @@ class PlotReport(extensions.PlotReport):
 
     Args:
         min_interval (float): seconds between two drawings.
-        Other arguments are PlotReport's.
+        Other arguments are PlotReport's (``postprocess`` is not supported).
     """
 
     def __init__(self, y_keys, x_key='iteration', trigger=(1, 'epoch'), file_name='plot.png',
                  min_interval=10.0, **kwargs):
+        if kwargs.get('postprocess') is not None:
+            raise TypeError('chainclust.training.plot_report.PlotReport takes no postprocess')
         super(PlotReport, self).__init__(y_keys, x_key, trigger, file_name=file_name, **kwargs)
         self.min_interval = float(min_interval)
         self._last_drawn = None  # never drawn: draw at the first point
@@ -50,8 +53,15 @@ class PlotReport(extensions.PlotReport):
             self._last_drawn = now
 
     def finalize(self):
-        if self._stale:
+        """Draw the last points. Runs in the Trainer's ``finally``: a failure to draw is
+        a warning, so it never hides the error that ended training."""
+        if not self._stale:
+            return
+        try:
             self.draw()
+        except Exception as error:  # noqa: BLE001 - a figure is a by-product
+            warnings.warn('%s could not be drawn: %s: %s'
+                          % (self._file_name, type(error).__name__, error))
 
     def draw(self):
         """Write the figure of every point recorded so far."""
@@ -67,8 +77,6 @@ class PlotReport(extensions.PlotReport):
                     xy = numpy.array(self._data[k])
                     axes.plot(xy[:, 0], xy[:, 1], marker=self._marker, label=k)
             if axes.has_data():
-                if self._postprocess is not None:
-                    self._postprocess(figure, axes, self._summary)
                 legend = axes.legend(bbox_to_anchor=(1.05, 1), loc=2, borderaxespad=0.)
                 with atomic_path(os.path.join(self._out, self._file_name)) as tmp:
                     figure.savefig(tmp, format='png', bbox_extra_artists=(legend,),

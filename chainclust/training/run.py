@@ -172,8 +172,18 @@ class TrainingRun(object):
         self._lock.release()
 
     def random_state(self, name):
-        """The RandomState of stream ``name``: the same for the same seed and name."""
+        """The RandomState of stream ``name``: the same for the same seed and name
+        (on every rank: shuffling, k-means, codebook draws)."""
         return random_stream(self.seed, name)
+
+    def sample_random_state(self, name):
+        """The stream of per-sample draws ``name`` (augmentation, dropout masks, noise).
+
+        Each rank draws for its own slice of the batch from its own stream; rank 0's
+        is :meth:`random_state` ``(name)``, so one process draws as it always did.
+        """
+        rank = self.distribution.rank
+        return self.random_state(name if rank == 0 else '%s/rank%d' % (name, rank))
 
     def folder(self, phase_name):
         return os.path.join(self.out, phase_name)
@@ -216,6 +226,7 @@ class TrainingRun(object):
                                       'phase from its start, or %s' % (snapshot, e, FORCE_HINT))
             trainer.run(show_loop_exception_msg=False)
             phase.iterations = trainer.updater.iteration
+            self.distribution.average_persistents(phase.loss)
         if self.writes:
             saver = serializers.DictionarySerializer()
             saver.save(phase.loss)
@@ -305,7 +316,9 @@ class TrainingRun(object):
         for extension, kwargs in phase.extensions:
             if self.writes or not getattr(extension, 'root_only', False):
                 trainer.extend(extension, **kwargs)
-        states = dict(phase.random_states, order=order_state)
+        # Rank 0 writes the snapshots: on the other ranks only the shared shuffling
+        # stream is restored on resume, their own per-sample streams start afresh.
+        states = dict(phase.random_states if self.writes else {}, order=order_state)
         trainer.extend(RandomStateSnapshot(states), name='random_states')
         trainer.extend(NonFiniteGuard(folder, phase.loss), name='non_finite_guard')
         if not self.writes:

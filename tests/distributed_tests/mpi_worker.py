@@ -13,7 +13,7 @@ import os
 import chainer
 import numpy
 
-from chainclust import DEC, VQAE
+from chainclust import DEC, VQAE, Autoencoder
 from chainclust.datasets import load
 from chainclust.distributed import Distribution
 from chainclust.training import run as run_module
@@ -23,6 +23,9 @@ ESTIMATORS = {
     'dec': lambda: DEC(hidden_dims=(32, 32, 64), embedding_dim=5, finetune_epochs=3,
                        augment='none', n_init=2, update_interval=10, max_iter=40,
                        batch_size=64),
+    # Batch normalisation and noise: the ranks agree, one process differs.
+    'autoencoder': lambda: Autoencoder(kind='denoising', latent_dim=4, epochs=2, n_init=2,
+                                       batch_size=64),
     'vqae': lambda: VQAE(n_clusters=6, hidden_dims=(32, 16), code_dim=4, pretrain_epochs=2,
                          epochs=3, batch_size=64, lr=3e-3),
 }
@@ -65,6 +68,11 @@ def main():
     model.fit(data)
     arrays = {name: chainer.backend.CpuDevice().send(param.array)
               for name, param in model.net_.namedparams()}
+    for link_name, link in model.net_.namedlinks():
+        for name in link._persistent:  # batch normalisation's running statistics
+            value = getattr(link, name)
+            if getattr(value, 'dtype', None) is not None and value.dtype.kind == 'f':
+                arrays['%s/%s' % (link_name, name)] = chainer.backend.CpuDevice().send(value)
     arrays['labels'] = model.labels_
     numpy.savez(os.path.join(args.out, 'rank%d.npz' % distribution.rank), **arrays)
 

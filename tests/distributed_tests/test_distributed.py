@@ -30,30 +30,42 @@ def _worker(out, method, processes, *extra):
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=env)
 
 
-@pytest.fixture(scope='module', params=['dec', 'vqae'])
-def trained(request, tmp_path_factory):
-    """``(method, one process's arrays, [rank 0's arrays, rank 1's arrays], result folders)``."""
-    method = request.param
-    results, folders = [], []
-    for processes in (1, 2):
-        out = tmp_path_factory.mktemp('%s-%d' % (method, processes))
-        done = _worker(out, method, processes)
-        assert done.returncode == 0, done.stderr[-3000:]
-        results.append([dict(numpy.load(os.path.join(str(out), 'rank%d.npz' % r)))
-                        for r in range(processes)])
-        folders.append(os.path.join(str(out), 'result'))
-    return method, results[0][0], results[1], folders
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """``trained(method)`` -> ``(one process's arrays, [rank 0's, rank 1's], result folders)``,
+    each method trained once per module."""
+    cache = {}
+
+    def train(method):
+        if method not in cache:
+            results, folders = [], []
+            for processes in (1, 2):
+                out = tmp_path_factory.mktemp('%s-%d' % (method, processes))
+                done = _worker(out, method, processes)
+                assert done.returncode == 0, done.stderr[-3000:]
+                results.append([dict(numpy.load(os.path.join(str(out), 'rank%d.npz' % r)))
+                                for r in range(processes)])
+                folders.append(os.path.join(str(out), 'result'))
+            cache[method] = results[0][0], results[1], folders
+        return cache[method]
+    return train
 
 
-def test_every_rank_ends_with_the_same_parameters(trained):
-    _, _, (rank0, rank1), _ = trained
+@pytest.mark.parametrize('method', ['dec', 'vqae', 'autoencoder'])
+def test_every_rank_ends_with_the_same_parameters(trained, method):
+    """Parameters, batch normalisation's running statistics (averaged after each phase)
+    and the labels gathered from the ranks' shares."""
+    _, (rank0, rank1), _ = trained(method)
     assert sorted(rank0) == sorted(rank1)
+    if method == 'autoencoder':
+        assert any(name.endswith('avg_mean') for name in rank0)
     for name in rank0:
         numpy.testing.assert_array_equal(rank0[name], rank1[name], err_msg=name)
 
 
-def test_two_ranks_train_as_one_process_on_the_same_global_batches(trained):
-    method, single, (rank0, _), _ = trained
+@pytest.mark.parametrize('method', ['dec', 'vqae'])  # no batch norm, no random draws
+def test_two_ranks_train_as_one_process_on_the_same_global_batches(trained, method):
+    single, (rank0, _), _ = trained(method)
     assert sorted(single) == sorted(rank0)
     for name in single:
         if name == 'labels':
@@ -64,9 +76,10 @@ def test_two_ranks_train_as_one_process_on_the_same_global_batches(trained):
     assert len(numpy.unique(single['labels'])) > 1  # it trained to something
 
 
-def test_the_log_holds_the_loss_of_the_whole_global_batch(trained):
+@pytest.mark.parametrize('method', ['dec', 'vqae'])
+def test_the_log_holds_the_loss_of_the_whole_global_batch(trained, method):
     """Rank 0 writes the log; its loss is the mean over the ranks, i.e. one process's."""
-    method, _, _, (single, parallel) = trained
+    _, _, (single, parallel) = trained(method)
     phase = 'finetune' if method == 'dec' else 'train'
     logs = []
     for folder in (single, parallel):
@@ -147,3 +160,22 @@ def test_cli_refuses_a_gpu_communicator_on_the_cpu(tmp_path):
     assert result.exit_code == 1
     assert "communicator 'pure_nccl' needs a GPU device" in result.output
     assert 'Traceback' not in result.output
+
+
+def test_an_interrupted_run_resumes_on_every_rank(trained, tmp_path):
+    """Rank 1 fails at iteration 20 of the 24 of DEC's finetune phase; the job ends; the
+    same command again resumes every rank from rank 0's snapshot (iteration 16) and ends
+    as the uninterrupted two-process run."""
+    failed = _worker(tmp_path, 'dec', 2, '--fail-at', '20')
+    assert failed.returncode != 0
+    finetune = os.path.join(str(tmp_path), 'result', 'finetune')
+    assert os.path.exists(os.path.join(finetune, 'snapshot'))
+    assert not os.path.exists(os.path.join(finetune, 'done.npz'))
+    resumed = _worker(tmp_path, 'dec', 2)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    _, (uninterrupted, _), _ = trained('dec')
+    for r in (0, 1):
+        arrays = dict(numpy.load(os.path.join(str(tmp_path), 'rank%d.npz' % r)))
+        for name in uninterrupted:
+            numpy.testing.assert_allclose(arrays[name], uninterrupted[name], rtol=1e-6,
+                                          atol=1e-7, err_msg='rank %d %s' % (r, name))
