@@ -10,6 +10,7 @@ exception, or with ``--hard`` an abrupt exit as a killed process would).
 import argparse
 import os
 
+import chainclust  # NOQA: before chainer (NumPy 2 compatibility)
 import chainer
 import numpy
 
