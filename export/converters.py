@@ -142,6 +142,11 @@ def convert_linear(b, f, inputs, outputs, in_data):
     b.node('Gemm', inputs, outputs, transB=1)
 
 
+@converter('LinearReLU')
+def convert_linear_relu(b, f, inputs, outputs, in_data):
+    b.node('Relu', [b.node('Gemm', inputs, transB=1)], outputs)
+
+
 @converter('MatMul')
 def convert_matmul(b, f, inputs, outputs, in_data):
     a, c = inputs

@@ -17,3 +17,4 @@ from chainclust.functions.z_prior_kl import z_prior_kl, ZPriorKL  # NOQA
 from chainclust.functions.scalar_quantize import scalar_quantize, ScalarQuantize  # NOQA
 from chainclust.functions.scalar_quantize import straight_through  # NOQA
 from chainclust.functions.sparsity_kl import sparsity_kl, SparsityKL  # NOQA
+from chainclust.functions.linear_relu import linear_relu, LinearReLU  # NOQA

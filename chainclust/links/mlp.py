@@ -3,6 +3,8 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from chainclust.functions.linear_relu import linear_relu
+
 
 class MLP(chainer.ChainList):
     """``Linear -> ReLU -> ... -> Linear`` with an optional final ReLU.
@@ -28,9 +30,11 @@ class MLP(chainer.ChainList):
         layers = list(self)
         stop = len(layers) if stop is None else stop
         for i in range(start, stop):
-            x = layers[i](x)
+            layer = layers[i]
             if i < len(layers) - 1 or self.final_activation:
-                x = F.relu(x)
+                x = linear_relu(x, layer.W, layer.b)  # = F.relu(layer(x)), fewer passes
+            else:
+                x = layer(x)
         return x
 
 
