@@ -5,14 +5,11 @@ for each of its seven elementwise steps, so every step streams the whole
 parameter through memory; for DEC's 3.3 million weights that is about a fifth
 of a training step on a 2-core CPU. :class:`AdamRule` runs the same steps, in
 the same order and with the same rounding, block by block on views that stay
-in the CPU's cache, in place, with large parameters split over the threads of
-:mod:`chainclust.parallel`. The GPU update is Chainer's (one fused kernel
+in the CPU's cache, in place. The GPU update is Chainer's (one fused kernel
 already), as are AMSGrad, AdaBound, weight decay and float16 parameters.
 """
 from chainer.optimizers import adam
 import numpy
-
-from chainclust import parallel
 
 BLOCK = 262144  # elements per block (1 MiB of float32): measured fastest of 4,096-262,144
 
@@ -38,27 +35,25 @@ class AdamRule(adam.AdamRule):
         m, v = self.state['m'].reshape(-1), self.state['v'].reshape(-1)
         one_minus_beta1, one_minus_beta2 = 1.0 - hp.beta1, 1.0 - hp.beta2
         eps, minus_eta = hp.eps, -float(hp.eta)
-        def update(begin, end):
-            buffer = numpy.empty(min(BLOCK, end - begin), dtype=p.dtype)
-            for start in range(begin, end, BLOCK):
-                block = slice(start, min(start + BLOCK, end))
-                pb, gb, mb, vb = p[block], g[block], m[block], v[block]
-                t = buffer[:pb.size]
-                numpy.subtract(gb, mb, out=t)  # m += (1 - beta1) * (g - m)
-                t *= one_minus_beta1
-                mb += t
-                numpy.multiply(gb, gb, out=t)  # v += (1 - beta2) * (g * g - v)
-                t -= vb
-                t *= one_minus_beta2
-                vb += t
-                numpy.sqrt(vb, out=t)  # p += -eta * (alpha_t / (sqrt(v) + eps) * m)
-                t += eps
-                numpy.divide(alpha_t, t, out=t)
-                t *= mb
-                t *= minus_eta
-                pb += t
+        buffer = numpy.empty(min(BLOCK, p.size), dtype=p.dtype)
+        for start in range(0, p.size, BLOCK):
+            block = slice(start, start + BLOCK)
+            pb, gb, mb, vb = p[block], g[block], m[block], v[block]
+            t = buffer[:pb.size]
+            numpy.subtract(gb, mb, out=t)  # m += (1 - beta1) * (g - m)
+            t *= one_minus_beta1
+            mb += t
+            numpy.multiply(gb, gb, out=t)  # v += (1 - beta2) * (g * g - v)
+            t -= vb
+            t *= one_minus_beta2
+            vb += t
+            numpy.sqrt(vb, out=t)  # p += -eta * (alpha_t / (sqrt(v) + eps) * m)
+            t += eps
+            numpy.divide(alpha_t, t, out=t)
+            t *= mb
+            t *= minus_eta
+            pb += t
 
-        parallel.for_chunks(p.size, update)
 
 def _plain(*arrays):
     """True if every array is a C-contiguous NumPy array (flat views are views)."""

@@ -63,19 +63,3 @@ def test_state_is_interchangeable_with_chainer_adam(tmp_path):
         numpy.testing.assert_array_equal(
             dict(theirs.target.namedparams())[name].update_rule.state['v'],
             param.update_rule.state['v'])
-
-
-@pytest.mark.parametrize('threads', [1, 2, 3])
-def test_threaded_update_is_chainers_bit_for_bit(monkeypatch, threads):
-    """Parameters split over threads (chunks smaller than a parameter) give the same numbers."""
-    from chainclust import parallel
-    monkeypatch.setattr(parallel, 'GRAIN', 50)
-    monkeypatch.setattr(optimizers, 'BLOCK', 37)
-    parallel.set_threads(threads)
-    try:
-        ours, _ = _train(optimizers.Adam)
-    finally:
-        parallel.set_threads(None)
-    theirs, _ = _train(chainer.optimizers.Adam)
-    for p, q in zip(ours.params(), theirs.params()):
-        numpy.testing.assert_array_equal(p.array, q.array)

