@@ -159,7 +159,7 @@ def convert_matmul(b, f, inputs, outputs, in_data):
     b.node('MatMul', [a, c], outputs)
 
 
-@converter('Convolution2DFunction')
+@converter('Convolution2DFunction', 'GemmConvolution2D')
 def convert_convolution(b, f, inputs, outputs, in_data):
     if getattr(f, 'cover_all', False):
         _unsupported(f, 'cover_all=True')

@@ -3,6 +3,24 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from chainclust.functions.convolution import convolution_2d
+
+
+class Convolution2D(L.Convolution2D):
+    """``L.Convolution2D`` computed by :func:`chainclust.functions.convolution.convolution_2d`
+    (one GEMM over channels-last patches on the CPU; Chainer's convolution elsewhere).
+
+    Same parameters, initialisation and serialisation as Chainer's link; no
+    dilation or groups.
+    """
+
+    def forward(self, x):
+        if self.W.array is None:
+            self._initialize_params(x.shape[1])
+        if self.dilate != (1, 1) or self.groups != 1:
+            return super(Convolution2D, self).forward(x)
+        return convolution_2d(x, self.W, self.b, self.stride, self.pad)
+
 
 def conv_output_size(size, ksize, stride, pad):
     """Spatial size after a convolution (Chainer's ``cover_all=False``)."""
@@ -42,10 +60,10 @@ class ConvEncoder(chainer.Chain):
         channels = [int(in_channels)] + [layer[0] for layer in layers]
         with self.init_scope():
             self.convs = chainer.ChainList(*[
-                L.Convolution2D(c_in, c_out, ksize, stride, pad, initialW=initialW)
+                Convolution2D(c_in, c_out, ksize, stride, pad, initialW=initialW)
                 for c_in, (c_out, ksize, stride, pad) in zip(channels, layers)])
             self.norms = chainer.ChainList(*[L.BatchNormalization(c) for c in channels[1:]])
-            self.whole = L.Convolution2D(channels[-1], width, sizes[-1], initialW=initialW)
+            self.whole = Convolution2D(channels[-1], width, sizes[-1], initialW=initialW)
             self.whole_norm = L.BatchNormalization(width)
 
     def forward(self, x):

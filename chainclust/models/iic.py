@@ -13,6 +13,7 @@ import numpy
 
 from chainclust.functions import iic_loss
 from chainclust.links import MLP
+from chainclust.links.conv import Convolution2D
 from chainclust.models.base import ClusteringNet
 
 TRUNK_CHANNELS = (32, 64, 128)  # Conv-BN-ReLU-MaxPool blocks, then Conv 256-BN-ReLU
@@ -40,7 +41,7 @@ class ConvTrunk(chainer.Chain):
         sizes = [int(in_channels)] + list(channels) + [int(width)]
         with self.init_scope():
             self.convs = chainer.ChainList(*[
-                L.Convolution2D(a, b, 3, pad=1, initialW=initialW)
+                Convolution2D(a, b, 3, pad=1, initialW=initialW)
                 for a, b in zip(sizes, sizes[1:])])
             self.norms = chainer.ChainList(*[L.BatchNormalization(b) for b in sizes[1:]])
 

@@ -1,0 +1,85 @@
+import chainer
+import chainer.functions as F
+from chainer import testing
+import numpy
+import pytest
+
+from chainclust.functions import convolution_2d, GemmConvolution2D
+from chainclust.links.conv import Convolution2D
+
+# N, C, H, W, O, k, stride, pad: odd sizes, strides that skip pixels, kernels wider than the pad
+CASES = [(3, 2, 7, 6, 4, 3, 1, 1), (2, 3, 9, 9, 5, 4, 2, 0), (2, 1, 5, 8, 3, 6, 2, 1),
+         (1, 2, 4, 4, 2, 4, 1, 0), (2, 4, 6, 5, 3, (3, 2), (1, 2), (0, 1))]
+
+
+@testing.parameterize(*testing.product({
+    'dtype': [numpy.float32, numpy.float64],
+    'case': CASES,
+}))
+@testing.inject_backend_tests(None, [{}])
+class TestGemmConvolution2D(testing.FunctionTestCase):
+
+    def setUp(self):
+        self.check_forward_options = {'atol': 1e-5, 'rtol': 1e-5}
+        self.check_backward_options = {'atol': 1e-3, 'rtol': 1e-3, 'eps': 1e-3}
+        self.check_double_backward_options = {'atol': 1e-3, 'rtol': 1e-3, 'eps': 1e-3}
+
+    def generate_inputs(self):
+        n, c, h, w, o, k, _, _ = self.case
+        kh, kw = k if isinstance(k, tuple) else (k, k)
+        return (numpy.random.uniform(-1, 1, (n, c, h, w)).astype(self.dtype),
+                numpy.random.uniform(-1, 1, (o, c, kh, kw)).astype(self.dtype),
+                numpy.random.uniform(-1, 1, o).astype(self.dtype))
+
+    def forward(self, inputs, device):
+        x, W, b = inputs
+        return convolution_2d(x, W, b, self.case[6], self.case[7]),
+
+    def forward_expected(self, inputs):
+        x, W, b = inputs
+        return F.convolution_2d(x, W, b, self.case[6], self.case[7]).array,
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_gradients_equal_chainers_convolution(case):
+    n, c, h, w, o, k, stride, pad = case
+    kh, kw = k if isinstance(k, tuple) else (k, k)
+    rng = numpy.random.RandomState(0)
+    x0, w0, b0 = rng.randn(n, c, h, w), rng.randn(o, c, kh, kw), rng.randn(o)
+    results, gy = [], None
+    for fn in (convolution_2d, F.convolution_2d):
+        x, W, b = (chainer.Variable(a.copy()) for a in (x0, w0, b0))
+        y = fn(x, W, b, stride, pad)
+        gy = rng.randn(*y.shape) if gy is None else gy
+        y.grad = gy.copy()
+        y.backward()
+        results.append((y.array, x.grad, W.grad, b.grad))
+    assert isinstance(y.creator, chainer.function_node.FunctionNode)
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+def test_only_the_cpu_path_with_a_bias_is_ours():
+    x, W = numpy.ones((1, 1, 3, 3), 'f'), numpy.ones((1, 1, 2, 2), 'f')
+    assert isinstance(convolution_2d(x, W, numpy.zeros(1, 'f')).creator, GemmConvolution2D)
+    y = convolution_2d(x, W, None)
+    assert not isinstance(y.creator, GemmConvolution2D)
+    numpy.testing.assert_array_equal(y.array, numpy.full((1, 1, 2, 2), 4, 'f'))
+
+
+def test_a_kernel_larger_than_the_padded_image_is_refused():
+    with pytest.raises(ValueError, match='does not fit'):
+        convolution_2d(numpy.ones((1, 1, 3, 3), 'f'), numpy.ones((1, 1, 4, 4), 'f'),
+                       numpy.zeros(1, 'f'))
+
+
+def test_link_is_chainers_link_with_our_function(tmp_path):
+    ours = Convolution2D(3, 4, 3, stride=2, pad=1,
+                         initialW=chainer.initializers.Normal(rng=numpy.random.RandomState(0)))
+    theirs = chainer.links.Convolution2D(3, 4, 3, stride=2, pad=1)
+    path = str(tmp_path / 'conv.npz')
+    chainer.serializers.save_npz(path, ours)
+    chainer.serializers.load_npz(path, theirs)  # same parameter names and shapes
+    x = numpy.random.RandomState(1).randn(2, 3, 8, 7).astype('f')
+    assert isinstance(ours(x).creator, GemmConvolution2D)
+    numpy.testing.assert_allclose(ours(x).array, theirs(x).array, rtol=1e-5, atol=1e-5)
