@@ -24,7 +24,9 @@ from numpy.lib.stride_tricks import as_strided
 
 
 def _pair(value):
-    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * 2
+    if hasattr(value, '__getitem__'):  # a tuple, list or array, as Chainer accepts
+        return int(value[0]), int(value[1])
+    return (int(value),) * 2
 
 
 def _patches(x_padded, kh, kw, sy, sx, oh, ow):
@@ -47,9 +49,10 @@ class GemmConvolution2D(function_node.FunctionNode):
     dy = dx = groups = 1
     cover_all = False
 
-    def __init__(self, stride=1, pad=0):
+    def __init__(self, stride=1, pad=0, keep_patches=True):
         self.sy, self.sx = _pair(stride)
         self.ph, self.pw = _pair(pad)
+        self.keep_patches = keep_patches
 
     def check_type_forward(self, in_types):
         type_check._argname(in_types, ('x', 'W', 'b'))
@@ -73,16 +76,24 @@ class GemmConvolution2D(function_node.FunctionNode):
         oh = (h + 2 * self.ph - kh) // self.sy + 1
         ow = (w + 2 * self.pw - kw) // self.sx + 1
         if oh < 1 or ow < 1:
-            raise ValueError('a %dx%d kernel does not fit a %dx%d input with padding %s'
-                             % (kh, kw, h, w, (self.ph, self.pw)))
-        padded = numpy.zeros((n, h + 2 * self.ph, w + 2 * self.pw, c), dtype=x.dtype)
-        padded[:, self.ph:self.ph + h, self.pw:self.pw + w, :] = x.transpose(0, 2, 3, 1)
-        self._col = _patches(padded, kh, kw, self.sy, self.sx, oh, ow)
+            raise ValueError('a %dx%d kernel does not fit a %dx%d input with padding %s '
+                             'and stride %s' % (kh, kw, h, w, (self.ph, self.pw),
+                                                (self.sy, self.sx)))
         self._out = (oh, ow)
+        col = self._patch_matrix(x, kh, kw)
+        # The patch matrix (kh kw times the input) serves W's gradient only: kept for
+        # it when wanted, otherwise backward rebuilds it if asked.
+        self._col = col if self.keep_patches else None
         w_matrix = W.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)
-        y = self._col.dot(w_matrix).astype(x.dtype, copy=False)
+        y = col.dot(w_matrix).astype(x.dtype, copy=False)
         y += b
         return numpy.ascontiguousarray(y.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)),
+
+    def _patch_matrix(self, x, kh, kw):
+        n, c, h, w = x.shape
+        padded = numpy.zeros((n, h + 2 * self.ph, w + 2 * self.pw, c), dtype=x.dtype)
+        padded[:, self.ph:self.ph + h, self.pw:self.pw + w, :] = x.transpose(0, 2, 3, 1)
+        return _patches(padded, kh, kw, self.sy, self.sx, *self._out)
 
     def backward(self, indexes, grad_outputs):
         x, W, b = self.get_retained_inputs()
@@ -109,7 +120,9 @@ class GemmConvolution2D(function_node.FunctionNode):
             gx = g_padded[:, self.ph:self.ph + h, self.pw:self.pw + w, :]
             grads.append(numpy.ascontiguousarray(gx.transpose(0, 3, 1, 2)))
         if 1 in indexes:
-            g_w = self._col.T.dot(g_matrix).reshape(kh, kw, c, o)
+            col = self._col if self._col is not None else self._patch_matrix(x, kh, kw)
+            self._col = None  # used once: backward runs once per graph
+            g_w = col.T.dot(g_matrix).reshape(kh, kw, c, o)
             grads.append(numpy.ascontiguousarray(g_w.transpose(3, 2, 0, 1)).astype(
                 W.dtype, copy=False))
         if 2 in indexes:
@@ -137,4 +150,6 @@ def convolution_2d(x, W, b, stride=1, pad=0):
     array = x.array if isinstance(x, chainer.Variable) else x
     if b is None or backend.get_array_module(array) is not numpy:
         return F.convolution_2d(x, W, b, stride, pad)
-    return GemmConvolution2D(stride, pad).apply((x, W, b))[0]
+    keep = (chainer.config.enable_backprop and isinstance(W, chainer.Variable)
+            and W.requires_grad)
+    return GemmConvolution2D(stride, pad, keep).apply((x, W, b))[0]

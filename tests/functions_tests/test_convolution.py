@@ -13,16 +13,22 @@ CASES = [(3, 2, 7, 6, 4, 3, 1, 1), (2, 3, 9, 9, 5, 4, 2, 0), (2, 1, 5, 8, 3, 6, 
 
 
 @testing.parameterize(*testing.product({
-    'dtype': [numpy.float32, numpy.float64],
+    'dtype': [numpy.float16, numpy.float32, numpy.float64],
     'case': CASES,
 }))
 @testing.inject_backend_tests(None, [{}])
 class TestGemmConvolution2D(testing.FunctionTestCase):
 
     def setUp(self):
-        self.check_forward_options = {'atol': 1e-5, 'rtol': 1e-5}
-        self.check_backward_options = {'atol': 1e-3, 'rtol': 1e-3, 'eps': 1e-3}
-        self.check_double_backward_options = {'atol': 1e-3, 'rtol': 1e-3, 'eps': 1e-3}
+        if self.dtype == numpy.float16:
+            self.check_forward_options = {'atol': 1e-2, 'rtol': 1e-2}
+            self.check_backward_options = {'atol': 5e-2, 'rtol': 5e-2, 'eps': 2.0 ** -6}
+            self.check_double_backward_options = {'atol': 5e-2, 'rtol': 5e-2,
+                                                  'eps': 2.0 ** -6}
+        else:
+            self.check_forward_options = {'atol': 1e-5, 'rtol': 1e-5}
+            self.check_backward_options = {'atol': 1e-3, 'rtol': 1e-3, 'eps': 1e-3}
+            self.check_double_backward_options = {'atol': 1e-3, 'rtol': 1e-3, 'eps': 1e-3}
 
     def generate_inputs(self):
         n, c, h, w, o, k, _, _ = self.case
@@ -83,3 +89,36 @@ def test_link_is_chainers_link_with_our_function(tmp_path):
     x = numpy.random.RandomState(1).randn(2, 3, 8, 7).astype('f')
     assert isinstance(ours(x).creator, GemmConvolution2D)
     numpy.testing.assert_allclose(ours(x).array, theirs(x).array, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('needs', ['x', 'W', 'b', 'xW'])
+def test_partial_gradients_and_non_contiguous_inputs(needs):
+    """Only the requested gradients, right for transposed, strided and sliced inputs."""
+    rng = numpy.random.RandomState(3)
+    x0 = rng.randn(6, 3, 9, 2)[::2].transpose(0, 1, 3, 2)  # (3, 3, 2, 9), not contiguous
+    w0, b0 = rng.randn(3, 4, 2, 2).transpose(1, 0, 2, 3), rng.randn(8)[::2]
+    grads = []
+    for fn in (convolution_2d, F.convolution_2d):
+        x, W, b = (chainer.Variable(a.copy(order='K'), requires_grad=name in needs)
+                   for a, name in ((x0, 'x'), (w0, 'W'), (b0, 'b')))
+        y = fn(x, W, b, (2, 1), numpy.array([1, 0]))
+        y.grad = numpy.ones_like(y.array)
+        y.backward()
+        grads.append([v.grad for v in (x, W, b)])
+    for ours, theirs in zip(*grads):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+def test_the_patch_matrix_is_kept_only_for_the_weights_gradient():
+    x = numpy.ones((2, 3, 8, 8), 'f')
+    W = chainer.Variable(numpy.ones((4, 3, 3, 3), 'f'), requires_grad=False)
+    y = convolution_2d(x, W, numpy.zeros(4, 'f'), 1, 1)
+    assert y.creator._col is None
+    W.requires_grad = True
+    y = convolution_2d(x, W, numpy.zeros(4, 'f'), 1, 1)
+    assert y.creator._col is not None
+    y.grad = numpy.ones_like(y.array)
+    y.backward()
+    assert y.creator._col is None
