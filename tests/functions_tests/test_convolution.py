@@ -5,11 +5,18 @@ import numpy
 import pytest
 
 from chainclust.functions import convolution_2d, GemmConvolution2D
+from chainclust.functions import convolution
 from chainclust.links.conv import Convolution2D
 
 # N, C, H, W, O, k, stride, pad: odd sizes, strides that skip pixels, kernels wider than the pad
 CASES = [(3, 2, 7, 6, 4, 3, 1, 1), (2, 3, 9, 9, 5, 4, 2, 0), (2, 1, 5, 8, 3, 6, 2, 1),
          (1, 2, 4, 4, 2, 4, 1, 0), (2, 4, 6, 5, 3, (3, 2), (1, 2), (0, 1))]
+
+
+@pytest.fixture(autouse=True)
+def every_shape_is_ours(monkeypatch):
+    """The node itself on every case (the dispatcher sends small ones to Chainer)."""
+    monkeypatch.setattr(convolution, '_gains', lambda *args: True)
 
 
 @testing.parameterize(*testing.product({
@@ -122,3 +129,13 @@ def test_the_patch_matrix_is_kept_only_for_the_weights_gradient():
     y.grad = numpy.ones_like(y.array)
     y.backward()
     assert y.creator._col is None
+
+
+@pytest.mark.parametrize('shape, kernel, ours', [((2, 16, 8, 8), 3, True), ((2, 1, 8, 8), 3, False),
+                                                 ((2, 16, 5, 5), 5, False)])
+def test_dispatch_by_shape(monkeypatch, shape, kernel, ours):
+    monkeypatch.undo()  # the real dispatcher
+    x = numpy.ones(shape, 'f')
+    W = numpy.ones((3, shape[1], kernel, kernel), 'f')
+    y = convolution_2d(x, W, numpy.zeros(3, 'f'))
+    assert isinstance(y.creator, GemmConvolution2D) == ours
