@@ -65,7 +65,7 @@ def main():
     lines = ['# CPU convolution, forward + backward (batch %d, float32)' % args.batch, '',
              'Median ms over %d interleaved repeats on %s; speed-up = Chainer / chainclust.'
              % (args.repeats, _common.machine()['cpu']), '',
-             '| layer | chainclust (GemmConvolution2D) | Chainer | speed-up |',
+             '| layer | chainclust (convolution_2d) | Chainer | speed-up |',
              '|---|---|---|---|']
     for row in rows:
         lines.append('| %s | %.1f | %.1f | %.2fx |' % (row['layer'], row['ms']['chainclust'],
