@@ -54,7 +54,13 @@ class IIC(ClusteringEstimator):
             rotation, shear, scale, crop, flip, binarize, noise, jitter; ``all``
             (every one that suits the images: flip for colour images only,
             binarize and noise for data in [0, 1] only) or ``none``.
-        epochs (int): training epochs.
+        epochs (int): training epochs (the starts' included).
+        n_init (int): independent starts (as k-means' ``n_init``): each trains
+            ``init_epochs`` epochs from its own initial weights, and the one
+            with the lowest loss in its last epoch goes on for the remaining
+            ``epochs - init_epochs`` (with a fresh Adam state). 1: one start,
+            as the paper.
+        init_epochs (int): epochs of each start when ``n_init > 1``.
         lr (float): Adam step size.
         batch_size (int): images per batch (before the copies).
         normalize, device, communicator, random_state, out, resume, verbose: as for DEC.
@@ -64,6 +70,8 @@ class IIC(ClusteringEstimator):
         subhead_losses_ (list of float): each clustering sub-head's mean loss
             in the last epoch.
         augment_ (tuple of str): the transformations ``augment`` resolved to.
+        start_losses_ (list of float or None): with ``n_init > 1``, each start's
+            loss in its last epoch (the lowest went on).
     """
 
     method = 'iic'
@@ -71,11 +79,13 @@ class IIC(ClusteringEstimator):
         ClusteringEstimator._parameter_constraints,
         alpha=positive_float(), alpha_warmup=non_negative_float(),
         overclustering=non_negative_int(), n_subheads=positive_int(),
-        copies=positive_int(), augment=[str], epochs=positive_int(), lr=positive_float(),
+        copies=positive_int(), augment=[str], epochs=positive_int(), n_init=positive_int(),
+        init_epochs=positive_int(), lr=positive_float(),
         batch_size=positive_int())
 
     def __init__(self, n_clusters=10, alpha=1.0, alpha_warmup=0.0, overclustering=5,
-                 n_subheads=5, copies=1, augment='all', epochs=20, lr=1e-4, batch_size=100,
+                 n_subheads=5, copies=1, augment='all', epochs=20, n_init=1, init_epochs=4,
+                 lr=1e-4, batch_size=100,
                  normalize='auto', device='@numpy', communicator=None, random_state=None,
                  out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
@@ -86,6 +96,8 @@ class IIC(ClusteringEstimator):
         self.copies = copies
         self.augment = augment
         self.epochs = epochs
+        self.n_init = n_init
+        self.init_epochs = init_epochs
         self.lr = lr
         self.batch_size = batch_size
         self.normalize = normalize
@@ -100,6 +112,9 @@ class IIC(ClusteringEstimator):
         if self.batch_size < 2:
             raise ValueError('batch_size must be >= 2: the network uses batch normalisation')
         parse_augment(self.augment)
+        if self.n_init > 1 and self.init_epochs >= self.epochs:
+            raise ValueError('init_epochs (%d) must be below epochs (%d) when n_init > 1'
+                             % (self.init_epochs, self.epochs))
         try:
             stored, axes = image_layout(self.input_shape_)
         except ValueError as error:
@@ -135,8 +150,50 @@ class IIC(ClusteringEstimator):
 
     def _train(self, run, net, x, y):
         xf = numpy.asarray(x, dtype=numpy.float32)
+        self.start_losses_ = None
+        if self.n_init == 1:
+            phase = self._train_phase(run, net, xf, y, 'train', self.epochs, {})
+        else:
+            losses = []
+            for i in range(self.n_init):
+                start = net if i == 0 else self._restart(run, net, i)
+                phase = self._train_phase(run, start, xf, y, 'start%d' % i, self.init_epochs,
+                                          {'n_init': self.n_init})
+                losses.append((start, self._last_losses(run, phase)))
+            # rank 0 reads the logs; every rank continues the same start
+            best = run.distribution.root_computes(
+                lambda: int(numpy.argmin([entry['main/loss'] for _, entry in losses])))
+            self.start_losses_ = [entry['main/loss'] for _, entry in losses] \
+                if run.distribution.is_root else None
+            if losses[best][0] is not net:
+                net.copyparams(losses[best][0], copy_persistent=True)
+                net.best_subhead = losses[best][0].best_subhead
+            phase = self._train_phase(run, net, xf, y, 'train', self.epochs - self.init_epochs,
+                                      {'n_init': self.n_init, 'start': best})
+        self._read_subhead_losses(run, phase)
+
+    def _restart(self, run, net, i):
+        """A net with start ``i``'s own initial weights and ``net``'s normalisation."""
+        other = self._build_net(run.random_state('init%d' % i))
+        other.normalize.copyparams(net.normalize, copy_persistent=True)
+        other.to_device(run.device)
+        return other
+
+    @staticmethod
+    def _last_losses(run, phase):
+        """The last logged entry of ``phase`` (rank 0; ``{}`` elsewhere)."""
+        import json
+        log = os.path.join(run.out, phase.name, 'log')
+        if not run.distribution.is_root or not os.path.exists(log):
+            return {}
+        with open(log) as f:
+            return json.load(f)[-1]
+
+    def _train_phase(self, run, net, xf, y, name, epochs, extra):
+        """Train ``net`` for ``epochs`` epochs as phase ``name``; returns the phase."""
         transform = make_transform(self.augment_, self.unit_range_)
-        augment_state = run.sample_random_state('train/augment')
+        augment_state = run.sample_random_state(
+            'train/augment' if name == 'train' else name + '/augment')
         loss = IICLoss(net, transform, augment_state, self.alpha, self.copies)
         keys = ['main/loss', 'main/loss_cluster'] + (
             ['main/loss_overcluster'] if self.overclustering else [])
@@ -160,13 +217,14 @@ class IIC(ClusteringEstimator):
                   'batch_size': self.batch_size}
         if self.alpha_warmup:  # keyed only when used: earlier result folders still resume
             params['alpha_warmup'] = self.alpha_warmup
-        phase = Phase('train', loss, xf, Adam(alpha=self.lr),
-                      (self.epochs, 'epoch'), self.batch_size, params=params,
+        params.update(extra)
+        phase = Phase(name, loss, xf, Adam(alpha=self.lr),
+                      (epochs, 'epoch'), self.batch_size, params=params,
                       order='drop_last' if len(xf) > self.batch_size else 'shuffle',
                       random_states={'augment': augment_state},
                       extensions=extensions, report_keys=keys, plots=plot_list)
         run.run(phase)
-        self._read_subhead_losses(run, phase)
+        return phase
 
     def _read_subhead_losses(self, run, phase):
         """Each clustering sub-head's mean loss in the last logged epoch."""
