@@ -182,12 +182,7 @@ class IIC(ClusteringEstimator):
     @staticmethod
     def _last_losses(run, phase):
         """The last logged entry of ``phase`` (rank 0; ``{}`` elsewhere)."""
-        import json
-        log = os.path.join(run.out, phase.name, 'log')
-        if not run.distribution.is_root or not os.path.exists(log):
-            return {}
-        with open(log) as f:
-            return json.load(f)[-1]
+        return (_last_log_entry(run, phase) if run.distribution.is_root else None) or {}
 
     def _train_phase(self, run, net, xf, y, name, epochs, extra):
         """Train ``net`` for ``epochs`` epochs as phase ``name``; returns the phase."""
@@ -228,14 +223,9 @@ class IIC(ClusteringEstimator):
 
     def _read_subhead_losses(self, run, phase):
         """Each clustering sub-head's mean loss in the last logged epoch."""
-        import json
-        self.subhead_losses_ = None
-        log = os.path.join(run.out, phase.name, 'log')
-        if os.path.exists(log):
-            with open(log) as f:
-                last = json.load(f)[-1]
-            self.subhead_losses_ = [last.get('main/cluster%d' % i)
-                                    for i in range(self.n_subheads)]
+        last = _last_log_entry(run, phase)
+        self.subhead_losses_ = None if last is None else [
+            last.get('main/cluster%d' % i) for i in range(self.n_subheads)]
 
     def predict_proba(self, X):
         """``(N, K)`` cluster probabilities from the chosen clustering sub-head."""
@@ -269,3 +259,13 @@ class IIC(ClusteringEstimator):
         self.augment_ = tuple(info.get('augment', ()))
         self.unit_range_ = info.get('unit_range')
         self.subhead_losses_ = info.get('subhead_losses')
+
+
+def _last_log_entry(run, phase):
+    """The last entry of ``phase``'s LogReport file, or None when there is no file."""
+    import json
+    log = os.path.join(run.out, phase.name, 'log')
+    if not os.path.exists(log):
+        return None
+    with open(log) as f:
+        return json.load(f)[-1]
