@@ -12,28 +12,35 @@ from chainclust.io import atomic_path
 class PlotReport(extensions.PlotReport):
     """:class:`chainer.training.extensions.PlotReport` with the drawing throttled.
 
-    Points are recorded at every ``trigger`` as Chainer's records them (the
+    Points are recorded at every ``trigger`` as Chainer records them (the
     mean of each key over the interval, kept in snapshots); the figure is
-    redrawn when ``min_interval`` seconds have passed since the last drawing,
-    and always when training ends. Matplotlib takes about 0.2 s a figure, so
-    a phase that logs every iteration spent most of its time drawing; now a
-    figure costs at most ``0.2 / min_interval`` of the training time. The PNG
-    is written atomically (a reader never sees half a file).
+    drawn once ``min_interval`` seconds of training have passed, again each
+    time as long has passed since the last drawing, and always when training
+    ends or stops. The interval grows with the cost of a drawing, so that
+    drawing takes at most ``max_share`` of the training time: Matplotlib takes
+    about 0.2 s a figure (0.5 s more for its import at the first), so a phase
+    that logs every iteration spent most of its time drawing with Chainer's
+    PlotReport, and a figure at the first point of a short phase cost a tenth
+    of it. The PNG is written atomically (a reader never sees half a file).
 
     Args:
-        min_interval (float): seconds between two drawings.
+        min_interval (float): seconds before the first drawing and between two.
+        max_share (float): the largest share of the time spent drawing.
         Other arguments are PlotReport's (``postprocess`` is not supported).
     """
 
     def __init__(self, y_keys, x_key='iteration', trigger=(1, 'epoch'), file_name='plot.png',
-                 min_interval=10.0, **kwargs):
+                 min_interval=10.0, max_share=0.02, **kwargs):
         if kwargs.get('postprocess') is not None:
             raise TypeError('chainclust.training.plot_report.PlotReport takes no postprocess')
         super(PlotReport, self).__init__(y_keys, x_key, trigger, file_name=file_name, **kwargs)
-        self.min_interval = float(min_interval)
-        self._last_drawn = None  # never drawn: draw at the first point
+        self.min_interval, self.max_share = float(min_interval), float(max_share)
+        self._next_draw = None
         self._stale = False
         self._out = None
+
+    def initialize(self, trainer):
+        self._next_draw = time.monotonic() + self.min_interval
 
     def __call__(self, trainer):
         keys, summary = self._y_keys, self._summary
@@ -47,10 +54,13 @@ class PlotReport(extensions.PlotReport):
                 self._data[k].append((stats[self._x_key], stats[k]))
         self._init_summary()
         self._out, self._stale = trainer.out, True
-        now = time.monotonic()
-        if self._last_drawn is None or now - self._last_drawn >= self.min_interval:
+        if self._next_draw is None:  # called without initialize
+            self.initialize(trainer)
+        start = time.monotonic()
+        if start >= self._next_draw:
             self.draw()
-            self._last_drawn = now
+            spent = time.monotonic() - start
+            self._next_draw = start + max(self.min_interval, spent / self.max_share)
 
     def finalize(self):
         """Draw the last points. Runs in the Trainer's ``finally``: a failure to draw is

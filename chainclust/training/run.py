@@ -28,6 +28,7 @@ from chainclust.distributed import ObservationMean, SINGLE
 from chainclust.errors import ModelFileError, ResumeError, RunLockedError
 from chainclust.io import atomic_path, load_npz, write_json
 from chainclust.training.guard import NonFiniteGuard
+from chainclust.training.log_report import LogReport
 from chainclust.training.plot_report import PlotReport
 from chainclust.training.random_states import random_stream, RandomStateSnapshot
 
@@ -323,7 +324,7 @@ class TrainingRun(object):
         trainer.extend(NonFiniteGuard(folder, phase.loss), name='non_finite_guard')
         if not self.writes:
             return trainer
-        trainer.extend(extensions.LogReport(trigger=phase.log_trigger))
+        trainer.extend(LogReport(trigger=phase.log_trigger))
         if extensions.PlotReport.available():
             for file_name, keys in phase.plots:
                 trainer.extend(PlotReport(

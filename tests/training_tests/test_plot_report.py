@@ -25,7 +25,7 @@ def _points(path):
         return json.loads(str(f[key]))['main/loss']
 
 
-def test_draws_first_point_then_throttles_then_final(tmp_path, monkeypatch):
+def test_a_short_phase_draws_once_at_the_end(tmp_path, monkeypatch):
     drawn = []
     original = PlotReport.draw
 
@@ -34,20 +34,53 @@ def test_draws_first_point_then_throttles_then_final(tmp_path, monkeypatch):
         original(self)
     monkeypatch.setattr(PlotReport, 'draw', counting_draw)
     _fit(str(tmp_path), 5)  # 20 iterations, a point each, in far less than 10 s
-    assert drawn == [1, 20]  # the first point, then once at the end with all 20
+    assert drawn == [20]  # not before 10 s of training: once at the end, with all 20
     png = os.path.join(str(tmp_path), 'phase', 'loss.png')
     with open(png, 'rb') as f:
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'
     assert not [n for n in os.listdir(os.path.dirname(png)) if n.startswith('.tmp')]
 
 
-def test_draws_again_once_the_interval_passed(tmp_path, monkeypatch):
-    drawn = []
-    monkeypatch.setattr(PlotReport, 'draw', lambda self: drawn.append(len(self._data['main/loss'])))
-    clock = iter(range(0, 1000, 4))  # 4 s pass between two points
-    monkeypatch.setattr('chainclust.training.plot_report.time.monotonic', lambda: next(clock))
-    _fit(str(tmp_path), 2)  # 8 points at t = 0, 4, ..., 28
-    assert drawn == [1, 4, 7, 8]  # t = 0, 12, 24, then the final figure
+class _Clock(object):
+    """A fake ``time.monotonic``: 4 s pass before every point, ``draw_seconds`` in a drawing."""
+
+    def __init__(self, draw_seconds):
+        self.now, self.draw_seconds = 0.0, draw_seconds
+
+    def __call__(self):
+        return self.now
+
+
+def _drawn_with_clock(tmp_path, monkeypatch, epochs, draw_seconds):
+    """The number of points in each drawing, one point per iteration, 4 iterations an epoch."""
+    clock, drawn = _Clock(draw_seconds), []
+    original_call = PlotReport.__call__
+
+    def call(self, trainer):
+        clock.now += 4.0
+        original_call(self, trainer)
+
+    def draw(self):
+        drawn.append(len(self._data['main/loss']))
+        clock.now += clock.draw_seconds
+    monkeypatch.setattr('chainclust.training.plot_report.time.monotonic', clock)
+    monkeypatch.setattr(PlotReport, '__call__', call)
+    monkeypatch.setattr(PlotReport, 'draw', draw)
+    _fit(str(tmp_path), epochs)
+    return drawn
+
+
+def test_draws_after_the_interval_then_once_each_interval(tmp_path, monkeypatch):
+    # Points at t = 4, 8, ..., 32, drawings instantaneous: the first drawing once
+    # 10 s have passed (point 3, t = 12), the next 10 s later (point 6), the final one.
+    assert _drawn_with_clock(tmp_path, monkeypatch, 2, 0.0) == [3, 6, 8]
+
+
+def test_costly_drawings_keep_to_their_share_of_the_time(tmp_path, monkeypatch):
+    # A drawing takes 1 s: with max_share 0.02 the next waits 1 / 0.02 = 50 s, not 10.
+    # Point 3 at t = 12 (drawn, until 13), points 4.. at 17, 21, ...: point k at 4 k + 1;
+    # the next drawing at 12 + 50 = 62 or later: point 16 (t = 65), then 16 + 12.5 -> 29.
+    assert _drawn_with_clock(tmp_path, monkeypatch, 8, 1.0) == [3, 16, 29, 32]
 
 
 def test_interrupted_run_keeps_every_point_for_the_resumed_plot(tmp_path):
