@@ -29,8 +29,10 @@ Runners:
   default implementation), ``torch.set_num_threads(threads)``.
 
 Each runner trains ``--epochs`` epochs (the first one is a warm-up and is not
-timed); the runners alternate, in a rotated order, ``--repeats`` times; the
-table gives the median samples/s and each runner's ratio to PyTorch.
+timed); the runners alternate, in a rotated order, ``--repeats`` times, each
+run in a fresh Python process on the same threads (``--in-process``: all in
+this one, where each inherits the heap the runs before it left); the table gives the median samples/s and each runner's ratio to
+PyTorch.
 PyTorch lives only in the benchmark's environment, never in the package's::
 
     bash benchmarks/speed_env.sh    # makes .venv-speed
@@ -42,6 +44,8 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -221,6 +225,41 @@ def run_torch_iic(x, epochs, seed, torch, nn):
     return (time.perf_counter() - start) / (epochs - 1)
 
 
+def run_one(runner, workload, n, epochs, seed, threads, x, raw):
+    """Seconds per timed epoch of one runner, in this process."""
+    if runner == 'chainclust':
+        return run_chainclust(workload, raw[:n], epochs, seed)
+    if runner == 'chainer':
+        return run_chainer(workload, x[:n], epochs, seed)
+    return run_torch(workload, x[:n], epochs, seed, threads)
+
+
+def run_isolated(runner, workload, n, epochs, seed, threads):
+    """:func:`run_one` in a fresh Python process (the same threads), its seconds read back.
+
+    In one process the runners share one heap, and a run's page faults depend
+    on what ran before it: the bare VQ-AE loop (with glibc's default malloc
+    thresholds) took 3 minor page faults in 4 epochs before a PyTorch run and
+    148,611 after it (21,086 and 18,433 samples/s); in another try 217,731
+    before and 2 after. A process per run compares the runners on equal terms.
+    """
+    command = [sys.executable, os.path.abspath(__file__), '--worker', runner, workload,
+               str(n), str(epochs), str(seed), str(threads)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, check=True,
+                          universal_newlines=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def worker(argv):
+    runner, workload, n, epochs, seed, threads = argv
+    if runner == 'torch':
+        import torch  # NOQA: imported only where it runs
+    x = load('mnist').x.reshape(10000, -1).astype(numpy.float32) / 255.0
+    seconds = run_one(runner, workload, int(n), int(epochs), int(seed), int(threads), x,
+                      load('mnist').x)
+    print(repr(seconds))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--workloads', nargs='+', default=list(WORKLOADS), choices=WORKLOADS)
@@ -230,6 +269,9 @@ def main():
     parser.add_argument('--iic-samples', type=int, default=2000,
                         help='images of the iic workload (its epochs are slow on a CPU)')
     parser.add_argument('--name', default='train_speed')
+    parser.add_argument('--in-process', action='store_true',
+                        help='run every runner in this process (the default: a fresh '
+                             'process per run)')
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error('--epochs must be >= 2 (the first epoch is not timed)')
@@ -242,12 +284,12 @@ def main():
             n = args.iic_samples if workload == 'iic' else len(x)
             order = RUNNERS[repeat % 3:] + RUNNERS[:repeat % 3]
             for runner in order:
-                if runner == 'chainclust':
-                    seconds = run_chainclust(workload, raw[:n], args.epochs, repeat)
-                elif runner == 'chainer':
-                    seconds = run_chainer(workload, x[:n], args.epochs, repeat)
+                if args.in_process:
+                    seconds = run_one(runner, workload, n, args.epochs, repeat, args.threads,
+                                      x, raw)
                 else:
-                    seconds = run_torch(workload, x[:n], args.epochs, repeat, args.threads)
+                    seconds = run_isolated(runner, workload, n, args.epochs, repeat,
+                                           args.threads)
                 rate = samples_per_epoch(workload, n) / seconds
                 runs[workload][runner].append(rate)
                 print('repeat %d %-5s %-10s %8.0f samples/s' % (repeat, workload, runner, rate),
@@ -259,12 +301,14 @@ def main():
                                  'ratio_to_torch': medians[r] / medians['torch']}
                              for r in RUNNERS}
     info = dict(_common.machine(), torch=torch.__version__, threads=args.threads,
+                isolated=not args.in_process,
                 iic_samples=args.iic_samples,
                 epochs=args.epochs, repeats=args.repeats)
     lines = ['# Training speed on %s (%d threads)' % (info['cpu'], args.threads), '',
-             'Median samples/s over %d interleaved repeats of %d epochs (first untimed); '
-             'ratio to PyTorch %s in brackets.' % (args.repeats, args.epochs,
-                                                     torch.__version__), '',
+             'Median samples/s over %d interleaved repeats of %d epochs (first untimed), '
+             '%s; ratio to PyTorch %s in brackets.'
+             % (args.repeats, args.epochs, 'all in one process' if args.in_process
+                else 'each run in a fresh process', torch.__version__), '',
              '| workload | chainclust | bare Chainer loop | PyTorch |',
              '|---|---|---|---|']
     for workload, row in summary.items():
@@ -277,4 +321,7 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == '--worker':
+        worker(sys.argv[2:])
+    else:
+        main()

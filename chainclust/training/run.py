@@ -24,6 +24,7 @@ from chainer import training
 from chainer.training import extensions
 import numpy
 
+from chainclust._allocator import keep_freed_memory
 from chainclust.distributed import ObservationMean, SINGLE
 from chainclust.errors import ModelFileError, ResumeError, RunLockedError
 from chainclust.io import atomic_path, load_npz, write_json
@@ -167,6 +168,7 @@ class TrainingRun(object):
     def __enter__(self):
         if self.writes:
             self._lock.acquire()
+        keep_freed_memory()  # no page faults from malloc's thresholds (chainclust._allocator)
         return self
 
     def __exit__(self, *exc_info):
