@@ -61,16 +61,22 @@ class GMVAE(ClusteringEstimator):
         hidden_dims (tuple of int): with ``mlp``, the hidden widths of the
             recognition network (the decoder mirrors them); with ``conv``, the
             last is the width of the layer after the convolutions (the paper: 500).
-        x_dim (int): N_x, the size of the latent x (the embedding).
-        w_dim (int): N_w, the size of the latent w.
+        x_dim (int): N_x, the size of the latent x (the embedding). The
+            paper's MNIST networks used 200; with the fully connected network
+            that made every posterior one-hot from the first step and one
+            component took every sample (README, "GMVAE on MNIST-10k"), so the
+            default is 10.
+        w_dim (int): N_w, the size of the latent w (the paper: 150).
         prior_hidden (int): width of the prior network's tanh layer.
         likelihood (str): ``auto`` (Bernoulli for uint8 data and data already in
             [0, 1], such as images; else Gaussian), ``bernoulli`` (pixel
             intensities, after normalisation in [0, 1]) or ``gaussian`` (the
             decoder gives a mean and a variance per feature).
         epochs (int): training epochs.
-        lr (float): Adam step size.
-        batch_size (int): minibatch size.
+        lr (float): Adam step size (the paper: 1e-4, over 120,000 steps; after
+            10 epochs of 8,000 MNIST images, 1e-3 had reached a Makhzani ACC
+            of 0.76 on them, 1e-4 0.52).
+        batch_size (int): minibatch size (the paper's 50).
         normalize, device, communicator, random_state, out, resume, verbose: as for DEC.
 
     Attributes:
@@ -90,8 +96,8 @@ class GMVAE(ClusteringEstimator):
 
     def __init__(self, n_clusters=10, n_samples=1, information_lambda=0.5,
                  z_prior_weight=1.0, z_gradient='paper', architecture='mlp',
-                 hidden_dims=(500,), x_dim=200, w_dim=150,
-                 prior_hidden=500, likelihood='auto', epochs=50, lr=1e-4, batch_size=100,
+                 hidden_dims=(500,), x_dim=10, w_dim=10,
+                 prior_hidden=500, likelihood='auto', epochs=100, lr=1e-3, batch_size=50,
                  normalize='auto', device='@numpy', communicator=None, random_state=None, out=None,
                  resume='auto', verbose=False):
         self.n_clusters = n_clusters

@@ -222,3 +222,24 @@ def test_a_failing_figure_warns_and_keeps_the_model(digits, tmp_path, monkeypatc
     with pytest.warns(UserWarning, match='figures could not be written.*no display.*saved'):
         model = GMVAE(out=out, **dict(TINY, epochs=1)).fit(digits.x)
     numpy.testing.assert_array_equal(GMVAE.load(out).predict(digits.x), model.labels_)
+
+
+@pytest.fixture(scope='module')
+def mnist_2000():
+    return datasets.load('mnist').subset(2000, random_state=0)
+
+
+@pytest.mark.parametrize('x_dim, w_dim, expect_spread', [(10, 10, True), (200, 150, False)])
+def test_a_narrow_latent_keeps_the_components_apart_and_a_wide_one_collapses(
+        mnist_2000, x_dim, w_dim, expect_spread):
+    # The finding behind the default N_x = 10: with the paper's N_x = 200 the
+    # K log-densities differ by tens of nats from the first step, so every
+    # posterior is one-hot and the best-fitting component takes nearly every
+    # image (it then gets all the gradient); with N_x = 10 all are used.
+    model = GMVAE(n_clusters=16, x_dim=x_dim, w_dim=w_dim, epochs=5, random_state=0)
+    model.fit(mnist_2000.x, mnist_2000.y)
+    largest = numpy.bincount(model.labels_, minlength=16).max() / 2000.0
+    if expect_spread:
+        assert largest < 0.25 and model.metrics_['many_to_one'] > 0.35  # chance ~0.2
+    else:
+        assert largest > 0.5
