@@ -194,9 +194,9 @@ def convert_fixed_batch_normalization(b, f, inputs, outputs, in_data):
         b.node('BatchNormalization', inputs, outputs, epsilon=float(f.eps))
 
 
-@converter('MaxPoolingND', 'MaxPooling2D')
+@converter('MaxPoolingND', 'MaxPooling2D', 'MaxPooling2x2')
 def convert_max_pooling(b, f, inputs, outputs, in_data):
-    if type(f).__name__ == 'MaxPooling2D':
+    if type(f).__name__ in ('MaxPooling2D', 'MaxPooling2x2'):
         ksize, stride, pad = (f.kh, f.kw), (f.sy, f.sx), (f.ph, f.pw)
     else:
         ksize, stride, pad = f.ksize, f.stride, f.pad

@@ -11,7 +11,7 @@ import chainer.functions as F
 import chainer.links as L
 import numpy
 
-from chainclust.functions import iic_loss
+from chainclust.functions import iic_loss, max_pooling_2x2
 from chainclust.links import MLP
 from chainclust.links.conv import Convolution2D
 from chainclust.models.base import ClusteringNet
@@ -51,7 +51,7 @@ class ConvTrunk(chainer.Chain):
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
             h = F.relu(norm(conv(h)))
             if i < blocks:
-                h = F.max_pooling_2d(h, 2, cover_all=False)
+                h = max_pooling_2x2(h)
         h = F.average_pooling_2d(h, self.pooled_size)
         return F.reshape(h, (h.shape[0], self.width))
 
