@@ -54,6 +54,9 @@ class IIC(ClusteringEstimator):
             rotation, shear, scale, crop, flip, binarize, noise, jitter; ``all``
             (every one that suits the images: flip for colour images only,
             binarize and noise for data in [0, 1] only) or ``none``.
+        transform_both (bool): transform the first view of each pair too (its
+            own draw; the reference code crops and resizes both views), instead
+            of pairing the original image with its transformed copies.
         epochs (int): training epochs (the starts' included).
         n_init (int): independent starts (as k-means' ``n_init``): each trains
             ``init_epochs`` epochs from its own initial weights, and the one
@@ -79,13 +82,14 @@ class IIC(ClusteringEstimator):
         ClusteringEstimator._parameter_constraints,
         alpha=positive_float(), alpha_warmup=non_negative_float(),
         overclustering=non_negative_int(), n_subheads=positive_int(),
-        copies=positive_int(), augment=[str], epochs=positive_int(), n_init=positive_int(),
+        copies=positive_int(), augment=[str], transform_both=['boolean'],
+        epochs=positive_int(), n_init=positive_int(),
         init_epochs=positive_int(), lr=positive_float(),
         batch_size=positive_int())
 
     def __init__(self, n_clusters=10, alpha=1.0, alpha_warmup=0.0, overclustering=5,
-                 n_subheads=5, copies=1, augment='all', epochs=20, n_init=1, init_epochs=4,
-                 lr=1e-4, batch_size=100,
+                 n_subheads=5, copies=1, augment='all', transform_both=False, epochs=20, n_init=1,
+                 init_epochs=4, lr=1e-4, batch_size=100,
                  normalize='auto', device='@numpy', communicator=None, random_state=None,
                  out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
@@ -95,6 +99,7 @@ class IIC(ClusteringEstimator):
         self.n_subheads = n_subheads
         self.copies = copies
         self.augment = augment
+        self.transform_both = transform_both
         self.epochs = epochs
         self.n_init = n_init
         self.init_epochs = init_epochs
@@ -189,7 +194,8 @@ class IIC(ClusteringEstimator):
         transform = make_transform(self.augment_, self.unit_range_)
         augment_state = run.sample_random_state(
             'train/augment' if name == 'train' else name + '/augment')
-        loss = IICLoss(net, transform, augment_state, self.alpha, self.copies)
+        loss = IICLoss(net, transform, augment_state, self.alpha, self.copies,
+                       bool(self.transform_both))
         keys = ['main/loss', 'main/loss_cluster'] + (
             ['main/loss_overcluster'] if self.overclustering else [])
         extensions = [(SubheadChooser(loss, run.distribution), {}), (JointPlot(loss), {})]

@@ -122,14 +122,18 @@ class IICLoss(chainer.Chain):
         random_state (numpy.random.RandomState): draws the transformations.
         alpha (float): the marginal-entropy weight of :func:`iic_loss`.
         copies (int): transformed copies per image.
+        transform_both (bool): the first view of each pair is a transformed
+            image too (one draw per image), not the original.
     """
 
-    def __init__(self, net, transform, random_state, alpha=1.0, copies=1):
+    def __init__(self, net, transform, random_state, alpha=1.0, copies=1,
+                 transform_both=False):
         super(IICLoss, self).__init__()
         with self.init_scope():
             self.net = net
         self.transform, self.random_state = transform, random_state
         self.alpha, self.copies = float(alpha), int(copies)
+        self.transform_both = bool(transform_both)
         self._subhead_sums = None
         self.last_joint = None
 
@@ -156,6 +160,8 @@ class IICLoss(chainer.Chain):
         with chainer.no_backprop_mode():
             h = net.preprocess(x).array
             copies = self.transform(net.xp.concatenate([h] * self.copies), self.random_state)
+            if self.transform_both:
+                h = self.transform(h, self.random_state)
         n = len(h)
         features = net.trunk(net.xp.concatenate([h, copies]))
         report = {}

@@ -9,7 +9,7 @@ import pytest
 from chainclust import datasets, IIC
 from chainclust.cli import main
 from chainclust.errors import ParameterError
-from chainclust.models.iic import IICNet
+from chainclust.models.iic import IICLoss, IICNet
 from chainclust_export import export_onnx
 from chainclust_runtime import Assigner
 
@@ -166,3 +166,24 @@ def test_several_starts_continue_the_lowest_loss(mnist, tmp_path):
 def test_starts_need_epochs_left(mnist):
     with pytest.raises(ParameterError, match=r'init_epochs \(2\) must be below epochs \(2\)'):
         IIC(**dict(TINY, n_init=3, init_epochs=2)).fit(mnist.x)
+
+
+@pytest.mark.parametrize('transform_both', [False, True])
+def test_the_first_view_is_the_original_or_its_own_transformation(mnist, transform_both):
+    net = IICNet((28, 28), n_clusters=4, overclustering=2, n_subheads=1)
+    net.normalize.scale[:] = 1 / 255.  # images in [0, 1], as the estimator's fit sets it
+    seen = []
+    trunk = net.trunk.forward
+    net.trunk.forward = lambda h: seen.append(numpy.array(h)) or trunk(h)
+    loss = IICLoss(net, lambda h, rs: h + rs.uniform(1, 2, (len(h), 1, 1, 1)).astype(h.dtype),
+                   numpy.random.RandomState(0), copies=2, transform_both=transform_both)
+    loss(mnist.x[:8].astype(numpy.float32))
+    original = mnist.x[:8].reshape(8, 1, 28, 28) / 255.
+    views, copies = seen[0][:8], seen[0][8:]
+    shifts = (copies - numpy.concatenate([original] * 2)).max(axis=(1, 2, 3))
+    assert numpy.all(shifts >= 1) and len(numpy.unique(shifts.round(5))) == 16
+    if transform_both:  # a draw of its own, not one of its copies'
+        first = (views - original).max(axis=(1, 2, 3))
+        assert numpy.all(first >= 1) and not numpy.isin(first.round(5), shifts.round(5)).any()
+    else:
+        numpy.testing.assert_allclose(views, original, atol=1e-6)
