@@ -5,7 +5,9 @@ import numpy
 
 from chainclust import metrics, plots
 from chainclust.estimators.base import ClusteringEstimator, non_negative_float, non_negative_int
+from chainclust.estimators import starts
 from chainclust.estimators.base import positive_float, positive_int
+from chainclust.estimators.starts import last_log_entry, MultiStartMixin
 from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
 from chainclust.models.base import image_layout
@@ -17,7 +19,7 @@ from chainclust.training.iic_monitor import AlphaWarmup, JointPlot, SubheadChoos
 from chainclust.training.transforms import AUGMENTATIONS, make_transform, parse_augment
 
 
-class IIC(ClusteringEstimator):
+class IIC(MultiStartMixin, ClusteringEstimator):
     """Invariant Information Clustering (Ji, Henriques and Vedaldi 2019).
 
     A convolutional network whose softmax output for an image and for a
@@ -83,9 +85,8 @@ class IIC(ClusteringEstimator):
         alpha=positive_float(), alpha_warmup=non_negative_float(),
         overclustering=non_negative_int(), n_subheads=positive_int(),
         copies=positive_int(), augment=[str], transform_both=['boolean'],
-        epochs=positive_int(), n_init=positive_int(),
-        init_epochs=positive_int(), lr=positive_float(),
-        batch_size=positive_int())
+        epochs=positive_int(), lr=positive_float(), batch_size=positive_int(),
+        **starts.PARAMETER_CONSTRAINTS)
 
     def __init__(self, n_clusters=10, alpha=1.0, alpha_warmup=0.0, overclustering=5,
                  n_subheads=5, copies=1, augment='all', transform_both=False, epochs=20, n_init=1,
@@ -117,9 +118,7 @@ class IIC(ClusteringEstimator):
         if self.batch_size < 2:
             raise ValueError('batch_size must be >= 2: the network uses batch normalisation')
         parse_augment(self.augment)
-        if self.n_init > 1 and self.init_epochs >= self.epochs:
-            raise ValueError('init_epochs (%d) must be below epochs (%d) when n_init > 1'
-                             % (self.init_epochs, self.epochs))
+        self._check_starts()
         try:
             stored, axes = image_layout(self.input_shape_)
         except ValueError as error:
@@ -154,40 +153,11 @@ class IIC(ClusteringEstimator):
                       self.n_subheads, rng=rng)
 
     def _train(self, run, net, x, y):
-        xf = numpy.asarray(x, dtype=numpy.float32)
-        self.start_losses_ = None
-        if self.n_init == 1:
-            phase = self._train_phase(run, net, xf, y, 'train', self.epochs, {})
-        else:
-            losses = []
-            for i in range(self.n_init):
-                start = net if i == 0 else self._restart(run, net, i)
-                phase = self._train_phase(run, start, xf, y, 'start%d' % i, self.init_epochs,
-                                          {'n_init': self.n_init})
-                losses.append((start, self._last_losses(run, phase)))
-            # rank 0 reads the logs; every rank continues the same start
-            best = run.distribution.root_computes(
-                lambda: int(numpy.argmin([entry['main/loss'] for _, entry in losses])))
-            self.start_losses_ = [entry['main/loss'] for _, entry in losses] \
-                if run.distribution.is_root else None
-            if losses[best][0] is not net:
-                net.copyparams(losses[best][0], copy_persistent=True)
-                net.best_subhead = losses[best][0].best_subhead
-            phase = self._train_phase(run, net, xf, y, 'train', self.epochs - self.init_epochs,
-                                      {'n_init': self.n_init, 'start': best})
+        phase = self._train_starts(run, net, numpy.asarray(x, dtype=numpy.float32), y)
         self._read_subhead_losses(run, phase)
 
-    def _restart(self, run, net, i):
-        """A net with start ``i``'s own initial weights and ``net``'s normalisation."""
-        other = self._build_net(run.random_state('init%d' % i))
-        other.normalize.copyparams(net.normalize, copy_persistent=True)
-        other.to_device(run.device)
-        return other
-
-    @staticmethod
-    def _last_losses(run, phase):
-        """The last logged entry of ``phase`` (rank 0; ``{}`` elsewhere)."""
-        return (_last_log_entry(run, phase) if run.distribution.is_root else None) or {}
+    def _copy_start_state(self, source, net):
+        net.best_subhead = source.best_subhead
 
     def _train_phase(self, run, net, xf, y, name, epochs, extra):
         """Train ``net`` for ``epochs`` epochs as phase ``name``; returns the phase."""
@@ -229,9 +199,9 @@ class IIC(ClusteringEstimator):
 
     def _read_subhead_losses(self, run, phase):
         """Each clustering sub-head's mean loss in the last logged epoch."""
-        last = _last_log_entry(run, phase)
-        self.subhead_losses_ = None if last is None else [
-            last.get('main/cluster%d' % i) for i in range(self.n_subheads)]
+        last = last_log_entry(run, phase)
+        self.subhead_losses_ = [last.get('main/cluster%d' % i)
+                                for i in range(self.n_subheads)] if last else None
 
     def predict_proba(self, X):
         """``(N, K)`` cluster probabilities from the chosen clustering sub-head."""
@@ -266,12 +236,3 @@ class IIC(ClusteringEstimator):
         self.unit_range_ = info.get('unit_range')
         self.subhead_losses_ = info.get('subhead_losses')
 
-
-def _last_log_entry(run, phase):
-    """The last entry of ``phase``'s LogReport file, or None when there is no file."""
-    import json
-    log = os.path.join(run.out, phase.name, 'log')
-    if not os.path.exists(log):
-        return None
-    with open(log) as f:
-        return json.load(f)[-1]

@@ -142,32 +142,6 @@ def test_alpha_warmup_ramps_from_the_mutual_information(mnist, tmp_path):
     assert model.get_params()['alpha_warmup'] == 1.0
 
 
-def test_several_starts_continue_the_lowest_loss(mnist, tmp_path):
-    import json
-    out = str(tmp_path / 'starts')
-    settings = dict(TINY, epochs=3, n_init=2, init_epochs=1)
-    model = IIC(out=out, **settings).fit(mnist.x)
-    finals = []
-    for i in range(2):
-        with open('%s/start%d/log' % (out, i)) as f:
-            finals.append(json.load(f)[-1]['main/loss'])
-    assert model.start_losses_ == finals
-    assert finals[0] != finals[1]  # their own initial weights
-    with open(out + '/train/log') as f:
-        log = json.load(f)
-    assert len(log) == 2  # epochs - init_epochs
-    best = int(numpy.argmin(finals))
-    with open(out + '/train/key.json') as f:
-        assert json.load(f)['params']['start'] == best
-    again = IIC(out=out, **settings).fit(mnist.x)  # finished phases load: the same labels
-    numpy.testing.assert_array_equal(again.labels_, model.labels_)
-
-
-def test_starts_need_epochs_left(mnist):
-    with pytest.raises(ParameterError, match=r'init_epochs \(2\) must be below epochs \(2\)'):
-        IIC(**dict(TINY, n_init=3, init_epochs=2)).fit(mnist.x)
-
-
 @pytest.mark.parametrize('transform_both', [False, True])
 def test_the_first_view_is_the_original_or_its_own_transformation(mnist, transform_both):
     net = IICNet((28, 28), n_clusters=4, overclustering=2, n_subheads=1)
