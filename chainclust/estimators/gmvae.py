@@ -8,9 +8,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 
 from chainclust.estimators.base import check_widths, ClusteringEstimator, non_negative_float
-from chainclust.estimators import starts
 from chainclust.estimators.base import positive_float, positive_int
-from chainclust.estimators.starts import MultiStartMixin
+from chainclust.estimators import starts
 from chainclust.errors import ModelFileError, ParameterError
 from chainclust.inference import batched_forward
 from chainclust.links.conv import minimum_size
@@ -25,7 +24,7 @@ from chainclust.training.cluster_metrics import ClusterMetricsReport
 NETWORK_VERSION = 2  # 1: the fully connected network before batch norm and Gaussian variance
 
 
-class GMVAE(MultiStartMixin, ClusteringEstimator):
+class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
     """Gaussian-mixture VAE clustering (Dilokthanakul et al. 2016).
 
     A VAE whose prior on the latent x is a mixture of K Gaussians with means and
@@ -108,8 +107,8 @@ class GMVAE(MultiStartMixin, ClusteringEstimator):
                  z_prior_weight=1.0, z_gradient='paper', architecture='mlp',
                  hidden_dims=(500,), x_dim=10, w_dim=10,
                  prior_hidden=500, likelihood='auto', epochs=100, n_init=1, init_epochs=10,
-                 lr=1e-3, batch_size=50, normalize='auto', device='@numpy', communicator=None, random_state=None, out=None,
-                 resume='auto', verbose=False):
+                 lr=1e-3, batch_size=50, normalize='auto', device='@numpy', communicator=None,
+                 random_state=None, out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.n_samples = n_samples
         self.information_lambda = information_lambda

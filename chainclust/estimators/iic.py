@@ -5,9 +5,8 @@ import numpy
 
 from chainclust import metrics, plots
 from chainclust.estimators.base import ClusteringEstimator, non_negative_float, non_negative_int
-from chainclust.estimators import starts
 from chainclust.estimators.base import positive_float, positive_int
-from chainclust.estimators.starts import last_log_entry, MultiStartMixin
+from chainclust.estimators import starts
 from chainclust.errors import ParameterError
 from chainclust.inference import batched_forward
 from chainclust.models.base import image_layout
@@ -19,7 +18,7 @@ from chainclust.training.iic_monitor import AlphaWarmup, JointPlot, SubheadChoos
 from chainclust.training.transforms import AUGMENTATIONS, make_transform, parse_augment
 
 
-class IIC(MultiStartMixin, ClusteringEstimator):
+class IIC(starts.MultiStartMixin, ClusteringEstimator):
     """Invariant Information Clustering (Ji, Henriques and Vedaldi 2019).
 
     A convolutional network whose softmax output for an image and for a
@@ -165,7 +164,7 @@ class IIC(MultiStartMixin, ClusteringEstimator):
         augment_state = run.sample_random_state(
             'train/augment' if name == 'train' else name + '/augment')
         loss = IICLoss(net, transform, augment_state, self.alpha, self.copies,
-                       bool(self.transform_both))
+                       self.transform_both)
         keys = ['main/loss', 'main/loss_cluster'] + (
             ['main/loss_overcluster'] if self.overclustering else [])
         extensions = [(SubheadChooser(loss, run.distribution), {}), (JointPlot(loss), {})]
@@ -199,7 +198,7 @@ class IIC(MultiStartMixin, ClusteringEstimator):
 
     def _read_subhead_losses(self, run, phase):
         """Each clustering sub-head's mean loss in the last logged epoch."""
-        last = last_log_entry(run, phase)
+        last = starts.last_log_entry(run, phase)
         self.subhead_losses_ = [last.get('main/cluster%d' % i)
                                 for i in range(self.n_subheads)] if last else None
 

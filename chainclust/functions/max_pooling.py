@@ -19,7 +19,10 @@ import numpy
 
 
 def _views(x):
-    """``(N, C, H, W)`` array or Variable -> the four ``(N, C, H // 2, W // 2)`` views, row-major in the window."""
+    """``(N, C, H, W)`` array or Variable -> its four ``(N, C, H // 2, W // 2)`` views.
+
+    In the window's row-major order: (0, 0), (0, 1), (1, 0), (1, 1).
+    """
     h, w = x.shape[2] // 2 * 2, x.shape[3] // 2 * 2
     return (x[:, :, 0:h:2, 0:w:2], x[:, :, 0:h:2, 1:w:2],
             x[:, :, 1:h:2, 0:w:2], x[:, :, 1:h:2, 1:w:2])
@@ -49,7 +52,6 @@ class MaxPooling2x2(function_node.FunctionNode):
         y = xp.maximum(a, b)
         xp.maximum(y, c, out=y)
         xp.maximum(y, d, out=y)
-        self._in_shape = x.shape
         self.retain_inputs((0,))
         self.retain_outputs((0,))
         return y,
