@@ -120,7 +120,9 @@ def cluster_examples_png(images, labels, image_shape, path, per_row=10, max_rows
         images (numpy.ndarray): ``(N, ...)`` grey images (any float or int type).
         labels (numpy.ndarray): ``(N,)`` cluster of each image.
         image_shape (tuple): ``(H, W)``.
-        per_row (int): examples per cluster (the first ones; fewer if smaller).
+        per_row (int): examples per cluster, evenly spaced over its members in
+            their order (data sorted by class shows the cluster's mix, not its
+            first class); fewer if the cluster is smaller.
         max_rows (int): clusters shown at most (the largest).
     """
     counts = numpy.bincount(labels)
@@ -128,7 +130,8 @@ def cluster_examples_png(images, labels, image_shape, path, per_row=10, max_rows
     flat = numpy.asarray(images, dtype=numpy.float32).reshape(len(images), -1)
     rows, names = [], []
     for k in order:
-        members = flat[labels == k][:per_row]
+        members = flat[labels == k]
+        members = members[numpy.unique(numpy.linspace(0, len(members) - 1, per_row).astype(int))]
         if len(members) < per_row:  # pad with blank images
             members = numpy.vstack([members, numpy.full((per_row - len(members),
                                                          flat.shape[1]), flat.min())])

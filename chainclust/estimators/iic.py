@@ -52,7 +52,8 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
         copies (int): transformed copies of every image per batch (the
             reference code's repeats).
         augment (str): the random transformations, comma-separated, from
-            rotation, shear, scale, crop, flip, binarize, noise, jitter; ``all``
+            rotation, shear, scale, crop, flip, stroke (thicker or thinner
+            strokes), binarize, noise, jitter; ``all``
             (every one that suits the images: flip for colour images only,
             binarize and noise for data in [0, 1] only) or ``none``.
         transform_both (bool): transform the first view of each pair too (its

@@ -126,6 +126,38 @@ class Binarize(object):
         return xp.where(chosen, binary, images)
 
 
+class StrokeWidth(object):
+    """Thicker or thinner strokes: a per-image blend with a grey-level dilation or erosion.
+
+    Each image draws ``t`` uniform in ``[-amount, amount]``; ``t > 0`` moves it
+    by ``t`` towards its dilation (the maximum over each pixel and its four
+    neighbours), ``t < 0`` by ``|t|`` towards its erosion (the minimum). Geometric
+    transformations scale strokes with the whole image, so only this changes
+    the stroke width relative to the size (a factor IIC otherwise clusters
+    MNIST by). Borders repeat the edge pixels.
+    """
+
+    def __init__(self, amount=1.0):
+        self.amount = float(amount)
+
+    def __call__(self, images, random_state):
+        xp = chainer.backend.get_array_module(images)
+        height, width = images.shape[-2:]
+        pad = [(0, 0)] * (images.ndim - 2) + [(1, 1), (1, 1)]
+        padded = xp.pad(images, pad, mode='edge')
+        shifted = [padded[..., 1:height + 1, 1:width + 1], padded[..., :height, 1:width + 1],
+                   padded[..., 2:, 1:width + 1], padded[..., 1:height + 1, :width],
+                   padded[..., 1:height + 1, 2:]]
+        dilated, eroded = shifted[0].copy(), shifted[0].copy()
+        for view in shifted[1:]:
+            xp.maximum(dilated, view, out=dilated)
+            xp.minimum(eroded, view, out=eroded)
+        t = random_state.uniform(-self.amount, self.amount, len(images))
+        t = xp.asarray(t.reshape((-1,) + (1,) * (images.ndim - 1)).astype(images.dtype))
+        target = xp.where(t > 0, dilated, eroded)
+        return images + abs(t) * (target - images)
+
+
 class Noise(object):
     """Additive Gaussian noise of standard deviation ``sigma``, clipped to ``clip``."""
 
@@ -206,6 +238,7 @@ AUGMENTATIONS = {
     'scale': lambda: Scale(0.9, 1.1),
     'crop': lambda: RandomCrop((2 / 3., 5 / 6., 1.0)),
     'flip': lambda: HorizontalFlip(0.5),
+    'stroke': lambda: StrokeWidth(1.0),
     'binarize': lambda: Binarize(0.5, p=0.25),
     'noise': lambda: Noise(0.1),
     'jitter': lambda: ColourJitter(0.4),
