@@ -55,7 +55,9 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
             rotation, shear, scale, crop, flip, stroke (thicker or thinner
             strokes), binarize, noise, jitter; ``all``
             (every one that suits the images: flip for colour images only,
-            binarize and noise for data in [0, 1] only) or ``none``.
+            stroke, binarize and noise for data in [0, 1] only: a per-pixel
+            standardisation gives neighbouring pixels different scales) or
+            ``none``.
         transform_both (bool): transform the first view of each pair too (its
             own draw; the reference code crops and resizes both views), instead
             of pairing the original image with its transformed copies.
@@ -136,11 +138,14 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
         names = parse_augment(self.augment)
         if names == 'all':
             names = [n for n in AUGMENTATIONS if (colour or n != 'flip')
-                     and (unit or n not in ('binarize', 'noise'))]
-        elif 'binarize' in names and not unit:
-            raise ParameterError('augment=binarize needs images in [0, 1] after normalisation; '
-                                 'with normalize=%r these span [%.4g, %.4g]'
-                                 % (self.normalize, low, high))
+                     and (unit or n not in ('stroke', 'binarize', 'noise'))]
+        elif not unit:
+            for name in ('stroke', 'binarize'):
+                if name in names:
+                    raise ParameterError(
+                        'augment=%s needs images in [0, 1] after normalisation; with '
+                        'normalize=%r these span [%.4g, %.4g]'
+                        % (name, self.normalize, low, high))
         self.augment_ = tuple(names)
         self.unit_range_ = bool(unit)
 

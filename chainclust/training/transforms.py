@@ -141,6 +141,9 @@ class StrokeWidth(object):
         self.amount = float(amount)
 
     def __call__(self, images, random_state):
+        if images.ndim < 3:
+            raise ValueError('stroke width needs images (N, [C,] H, W), got a batch of '
+                             'shape %s' % (images.shape,))
         xp = chainer.backend.get_array_module(images)
         height, width = images.shape[-2:]
         pad = [(0, 0)] * (images.ndim - 2) + [(1, 1), (1, 1)]

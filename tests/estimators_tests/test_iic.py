@@ -44,8 +44,8 @@ def test_fit_gives_probabilities_labels_and_a_chosen_subhead(fitted, mnist):
     numpy.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     numpy.testing.assert_array_equal(proba.argmax(axis=1), model.labels_)
     assert model.transform(mnist.x).shape == (96, 256)
-    assert model.augment_ == ('rotation', 'shear', 'scale', 'crop', 'binarize', 'noise',
-                              'jitter')  # grey images in [0, 1]: no flip
+    assert model.augment_ == ('rotation', 'shear', 'scale', 'crop', 'stroke', 'binarize',
+                              'noise', 'jitter')  # grey images in [0, 1]: no flip
     assert len(model.subhead_losses_) == 2
     assert int(model.net_.best_subhead) == int(numpy.argmin(model.subhead_losses_))
     with open(os.path.join(out, 'train', 'log')) as f:
@@ -103,6 +103,9 @@ def test_colour_images_get_flips_and_without_overclustering_one_head():
      {'augment': 'binarize', 'normalize': 'standard'},
      "augment=binarize needs images in \\[0, 1\\] after normalisation; with "
      "normalize='standard'"),
+    (numpy.random.RandomState(0).normal(size=(20, 8, 8)),
+     {'augment': 'rotation,stroke', 'normalize': 'standard'},
+     "augment=stroke needs images in \\[0, 1\\]"),
     (numpy.zeros((20, 8, 8)), {'batch_size': 1}, 'batch_size must be >= 2'),
 ])
 def test_bad_input_is_refused_with_a_message(x, params, message):
@@ -120,9 +123,9 @@ def test_command_line_trains_iic(tmp_path):
     assert IIC.load(out).augment_ == ('rotation', 'crop')
 
 
-def test_standardised_images_get_no_binarisation_or_clipped_noise(mnist):
+def test_standardised_images_get_no_stroke_binarisation_or_clipped_noise(mnist):
     model = IIC(**dict(TINY, epochs=1, normalize='standard')).fit(mnist.x)
-    assert 'binarize' not in model.augment_ and 'noise' not in model.augment_
+    assert not {'stroke', 'binarize', 'noise'} & set(model.augment_)
     assert model.unit_range_ is False
 
 
