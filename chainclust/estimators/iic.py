@@ -18,6 +18,10 @@ from chainclust.training.iic_monitor import AlphaWarmup, JointPlot, SubheadChoos
 from chainclust.training.transforms import AUGMENTATIONS, make_transform, parse_augment
 
 
+# augmentations that assume images in [0, 1]: refused outside it (noise only loses its clip)
+UNIT_RANGE_ONLY = ('stroke', 'binarize')
+
+
 class IIC(starts.MultiStartMixin, ClusteringEstimator):
     """Invariant Information Clustering (Ji, Henriques and Vedaldi 2019).
 
@@ -138,9 +142,9 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
         names = parse_augment(self.augment)
         if names == 'all':
             names = [n for n in AUGMENTATIONS if (colour or n != 'flip')
-                     and (unit or n not in ('stroke', 'binarize', 'noise'))]
+                     and (unit or n not in UNIT_RANGE_ONLY + ('noise',))]
         elif not unit:
-            for name in ('stroke', 'binarize'):
+            for name in UNIT_RANGE_ONLY:
                 if name in names:
                     raise ParameterError(
                         'augment=%s needs images in [0, 1] after normalisation; with '
