@@ -15,8 +15,7 @@ from chainclust.models.autoencoders import KINDS
 from chainclust.models.dec import SDAE
 from chainclust.optimizers import Adam
 from chainclust.training import LabelChangeTrigger, Phase, TargetDistributionUpdate
-from chainclust.training.augment import AUGMENT_MODES, augmenting_converter
-from chainclust.training.augment import ImageAugmenter, is_image_shape
+from chainclust.training.augment import affine_augmentation, AUGMENT_MODES, resolve_augment
 
 
 class DEC(ClusteringEstimator):
@@ -144,9 +143,7 @@ class DEC(ClusteringEstimator):
         if self.backbone != SDAE and self.augment == 'affine':
             raise ValueError("augment='affine' applies to the 'sdae' backbone only, not to "
                              "backbone=%r" % self.backbone)
-        if self._augment_mode() == 'affine' and not is_image_shape(self.input_shape_):
-            raise ValueError('augment=\'affine\' needs image samples (H, W) or (H, W, C), '
-                             'got samples of shape %s' % (self.input_shape_,))
+        self._augment_mode()  # refuses 'affine' for samples that are not images
 
     def _prepare(self, x):
         if self.backbone != SDAE:
@@ -159,20 +156,16 @@ class DEC(ClusteringEstimator):
     # -- fitting -----------------------------------------------------------
     def _augment_mode(self):
         """``augment`` with ``auto`` resolved for these samples."""
-        if self.augment != 'auto':
-            return self.augment
-        if self.backbone != SDAE:
+        if self.augment == 'auto' and self.backbone != SDAE:
             return 'none'
-        return 'affine' if is_image_shape(self.input_shape_) else 'none'
+        return resolve_augment(self.augment, self.input_shape_)
 
     def _autoencoder_phase(self, run, name, loss, data, epochs, augment, params,
                            states=None):
         """Adam on the (optionally augmented) autoencoder input."""
         states, converter = dict(states or {}), None
         if augment:
-            states['augment'] = run.sample_random_state(name + '/augment')
-            converter = augmenting_converter(ImageAugmenter(self.input_shape_,
-                                                            states['augment']))
+            converter, states['augment'] = affine_augmentation(run, name, self.input_shape_)
         return run.run(Phase(name, loss, data, Adam(alpha=self.pretrain_lr),
                              (epochs, 'epoch'), self.batch_size, params=params,
                              converter=converter, random_states=states))

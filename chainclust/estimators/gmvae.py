@@ -19,6 +19,7 @@ from chainclust.models.gmvae import PAPER_CONV_LAYERS, Z_GRADIENTS
 from chainclust.optimizers import Adam
 from chainclust import plots
 from chainclust.training import Phase, random_stream
+from chainclust.training.augment import affine_augmentation, AUGMENT_MODES, resolve_augment
 from chainclust.training.cluster_metrics import ClusterMetricsReport
 
 NETWORK_VERSION = 2  # 1: the fully connected network before batch norm and Gaussian variance
@@ -84,6 +85,10 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
             10 epochs of 8,000 MNIST images, 1e-3 had reached a Makhzani ACC
             of 0.76 on them, 1e-4 0.52).
         batch_size (int): minibatch size (the paper's 50).
+        augment (str): ``none`` (default, as the paper), ``affine`` or ``auto``:
+            ``affine`` trains on images shifted by up to 10% and rotated by up
+            to 10 degrees (as DEC's ``augment``; the ELBO is that of the
+            shifted image), ``auto`` is ``affine`` for image samples.
         normalize, device, communicator, random_state, out, resume, verbose: as for DEC.
 
     Attributes:
@@ -101,13 +106,15 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         architecture=[StrOptions(set(ARCHITECTURES))], hidden_dims=[tuple, list],
         x_dim=positive_int(), w_dim=positive_int(), prior_hidden=positive_int(),
         likelihood=[StrOptions(set(('auto',) + LIKELIHOODS))], epochs=positive_int(),
-        lr=positive_float(), batch_size=positive_int(), **starts.PARAMETER_CONSTRAINTS)
+        lr=positive_float(), batch_size=positive_int(),
+        augment=[StrOptions(set(AUGMENT_MODES))], **starts.PARAMETER_CONSTRAINTS)
 
     def __init__(self, n_clusters=10, n_samples=1, information_lambda=0.5,
                  z_prior_weight=1.0, z_gradient='paper', architecture='mlp',
                  hidden_dims=(500,), x_dim=10, w_dim=10,
                  prior_hidden=500, likelihood='auto', epochs=100, n_init=1, init_epochs=10,
-                 lr=1e-3, batch_size=50, normalize='auto', device='@numpy', communicator=None,
+                 lr=1e-3, batch_size=50, augment='none', normalize='auto', device='@numpy',
+                 communicator=None,
                  random_state=None, out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.n_samples = n_samples
@@ -125,6 +132,7 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         self.init_epochs = init_epochs
         self.lr = lr
         self.batch_size = batch_size
+        self.augment = augment
         self.normalize = normalize
         self.device = device
         self.communicator = communicator
@@ -138,6 +146,7 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
             raise ValueError('batch_size must be >= 2: the networks use batch normalisation')
         check_widths('hidden_dims', self.hidden_dims)
         self._check_starts()
+        resolve_augment(self.augment, self.input_shape_)  # refuses 'affine' for non-images
         if not self.hidden_dims:
             raise ValueError('hidden_dims needs at least one width')
         if self.architecture == 'conv':
@@ -166,6 +175,7 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
                         architecture=self.architecture, likelihood=self.likelihood_)
 
     def _train(self, run, net, x, y):
+        self.augment_ = resolve_augment(self.augment, self.input_shape_)
         xf = numpy.asarray(x, dtype=numpy.float32)
         if self.likelihood_ == 'bernoulli':
             h = batched_forward(net.preprocess, xf, device=run.device)
@@ -191,6 +201,10 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
                   'likelihood': self.likelihood_, 'epochs': self.epochs, 'lr': self.lr,
                   'batch_size': self.batch_size}
         params.update(extra)
+        converter, states = None, {'noise': noise}
+        if self.augment_ == 'affine':  # keyed only when used: earlier folders still resume
+            params['augment'] = self.augment_
+            converter, states['augment'] = affine_augmentation(run, name, self.input_shape_)
         monitor = ClusterMetricsReport(net, xf, y, run.device) if y is not None else None
         # metrics.png always: a snapshot then resumes whether or not labels are given
         plot_list = [('loss.png', keys[:5]), ('z_prior.png', keys[4:]),
@@ -202,7 +216,7 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         # Full batches only: batch normalisation of a last batch of one is degenerate.
         order = 'drop_last' if len(xf) > self.batch_size else 'shuffle'
         phase = Phase(name, loss, xf, Adam(alpha=self.lr), (epochs, 'epoch'), self.batch_size,
-                      params=params, order=order, random_states={'noise': noise},
+                      params=params, order=order, converter=converter, random_states=states,
                       report_keys=keys, plots=plot_list, extensions=extensions)
         run.run(phase)
         return phase

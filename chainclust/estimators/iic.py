@@ -50,6 +50,11 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
             one-epoch ``alpha_warmup`` did not prevent it).
         alpha_warmup (float): epochs over which ``alpha`` ramps linearly from 1
             to its value (0: no ramp).
+        alpha_delay (float): epochs of training at ``alpha = 1`` before the
+            ramp (or the jump, without ``alpha_warmup``) to ``alpha``: near
+            uniform outputs any ``alpha > 1`` makes the batch loss rise away
+            from uniform (README, "IIC, as implemented"), so the clusters form
+            at the mutual information first.
         overclustering (int): the overclustering head has this many times K
             clusters; 0 trains without it.
         n_subheads (int): independent sub-heads per head (the paper: 5).
@@ -89,12 +94,14 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
     _parameter_constraints = dict(
         ClusteringEstimator._parameter_constraints,
         alpha=positive_float(), alpha_warmup=non_negative_float(),
+        alpha_delay=non_negative_float(),
         overclustering=non_negative_int(), n_subheads=positive_int(),
         copies=positive_int(), augment=[str], transform_both=['boolean'],
         epochs=positive_int(), lr=positive_float(), batch_size=positive_int(),
         **starts.PARAMETER_CONSTRAINTS)
 
-    def __init__(self, n_clusters=10, alpha=1.0, alpha_warmup=0.0, overclustering=5,
+    def __init__(self, n_clusters=10, alpha=1.0, alpha_warmup=0.0, alpha_delay=0.0,
+                 overclustering=5,
                  n_subheads=5, copies=1, augment='all', transform_both=False, epochs=20, n_init=1,
                  init_epochs=4, lr=1e-4, batch_size=100,
                  normalize='auto', device='@numpy', communicator=None, random_state=None,
@@ -102,6 +109,7 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
         self.n_clusters = n_clusters
         self.alpha = alpha
         self.alpha_warmup = alpha_warmup
+        self.alpha_delay = alpha_delay
         self.overclustering = overclustering
         self.n_subheads = n_subheads
         self.copies = copies
@@ -180,8 +188,9 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
         extensions = [(SubheadChooser(loss, run.distribution), {}), (JointPlot(loss), {})]
         per_epoch = max(1, len(xf) // self.batch_size)
         ramp = int(numpy.ceil(self.alpha_warmup * per_epoch))
-        if ramp and self.alpha != 1:
-            extensions.append((AlphaWarmup(loss, self.alpha, ramp), {}))
+        delay = int(numpy.ceil(self.alpha_delay * per_epoch))
+        if (ramp or delay) and self.alpha != 1:
+            extensions.append((AlphaWarmup(loss, self.alpha, ramp, delay), {}))
         # metrics.png always: a snapshot then resumes whether or not labels are given
         plot_list = [('loss.png', keys),
                      ('subheads.png', ['main/cluster%d' % i for i in range(self.n_subheads)]),
@@ -197,6 +206,8 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
                   'batch_size': self.batch_size}
         if self.alpha_warmup:  # keyed only when used: earlier result folders still resume
             params['alpha_warmup'] = self.alpha_warmup
+        if self.alpha_delay:
+            params['alpha_delay'] = self.alpha_delay
         params.update(extra)
         phase = Phase(name, loss, xf, Adam(alpha=self.lr),
                       (epochs, 'epoch'), self.batch_size, params=params,

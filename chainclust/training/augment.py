@@ -90,6 +90,43 @@ class ImageAugmenter(object):
                              self.max_rotation).reshape(x.shape)
 
 
+def resolve_augment(augment, input_shape):
+    """``augment`` (one of :data:`AUGMENT_MODES`) resolved for samples of ``input_shape``.
+
+    ``auto`` is ``affine`` for image samples (:func:`is_image_shape`) and
+    ``none`` otherwise; ``affine`` for samples that are not images is refused.
+
+    Returns:
+        str: ``'affine'`` or ``'none'``.
+    """
+    if augment not in AUGMENT_MODES:
+        raise ValueError('augment must be one of %s, got %r' % (AUGMENT_MODES, augment))
+    image = is_image_shape(input_shape)
+    if augment == 'auto':
+        return 'affine' if image else 'none'
+    if augment == 'affine' and not image:
+        raise ValueError("augment='affine' needs image samples (H, W) or (H, W, C), "
+                         'got samples of shape %s' % (tuple(input_shape),))
+    return augment
+
+
+def affine_augmentation(run, name, input_shape):
+    """The converter and random stream of a phase trained on shifted and rotated images.
+
+    Args:
+        run (chainclust.training.Run): the run; the stream is its ``name + '/augment'``.
+        name (str): the phase's name.
+        input_shape (tuple): the shape of one sample, ``(H, W)`` or ``(H, W, C)``.
+
+    Returns:
+        tuple: ``(converter, random_state)``; register the random state with the
+        phase (``random_states={'augment': random_state}``) so that it travels in
+        snapshots.
+    """
+    random_state = run.sample_random_state(name + '/augment')
+    return augmenting_converter(ImageAugmenter(input_shape, random_state)), random_state
+
+
 def augmenting_converter(transform):
     """A Chainer converter that applies ``transform`` to each batch's inputs.
 

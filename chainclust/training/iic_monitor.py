@@ -29,7 +29,7 @@ class SubheadChooser(extension.Extension):
 
 
 class AlphaWarmup(extension.Extension):
-    """Ramp the loss's ``alpha`` linearly from 1 to its target over the first iterations.
+    """Hold the loss's ``alpha`` at 1, then ramp it linearly to its target.
 
     With a large ``alpha`` and Adam, the step direction early in training is set by
     the marginal-entropy terms, which also reward shrinking every output towards
@@ -40,18 +40,24 @@ class AlphaWarmup(extension.Extension):
     Args:
         loss: a chain with an ``alpha`` attribute (:class:`~chainclust.models.iic.IICLoss`).
         target (float): ``alpha`` after the warm-up.
-        iterations (int): length of the ramp (> 0).
+        iterations (int): length of the ramp (0: a jump to ``target``).
+        delay (int): iterations at ``alpha = 1`` before the ramp starts.
     """
 
     trigger = (1, 'iteration')
     priority = extension.PRIORITY_WRITER + 2
 
-    def __init__(self, loss, target, iterations):
+    def __init__(self, loss, target, iterations, delay=0):
         self._loss, self.target, self.iterations = loss, float(target), int(iterations)
+        self.delay = int(delay)
 
     def value(self, iteration):
         """``alpha`` for the update after ``iteration`` updates."""
-        progress = min(1.0, iteration / float(self.iterations))
+        if iteration < self.delay:
+            return 1.0
+        if not self.iterations:
+            return self.target
+        progress = min(1.0, (iteration - self.delay) / float(self.iterations))
         return 1.0 + (self.target - 1.0) * progress
 
     def initialize(self, trainer):

@@ -7,6 +7,7 @@ import pytest
 
 from chainclust import datasets, GMVAE
 from chainclust.errors import NotFittedError, ParameterError
+from chainclust.training import ImageAugmenter
 from chainclust_export import export_onnx
 from chainclust_runtime import Assigner
 
@@ -191,6 +192,28 @@ def test_two_dimensional_data_gets_scatter_figures(tmp_path):
 def test_auto_likelihood_follows_the_normalisation(digits):
     model = GMVAE(**dict(TINY, normalize='standard', epochs=1)).fit(digits.x)
     assert model.likelihood_ == 'gaussian'  # standardised uint8 pixels are not in [0, 1]
+
+
+def test_affine_augmentation_trains_on_shifted_images_only_when_asked(digits, monkeypatch):
+    seen = []
+    real = ImageAugmenter.__call__
+
+    def spy(self, x):
+        seen.append(x.shape)
+        out = real(self, x)
+        assert out.shape == x.shape and not numpy.array_equal(out, x)
+        return out
+    monkeypatch.setattr(ImageAugmenter, '__call__', spy)
+    short = dict(TINY, epochs=1)
+    assert GMVAE(**short).fit(digits.x).augment_ == 'none' and not seen  # the paper
+    model = GMVAE(augment='auto', **short).fit(digits.x)
+    assert model.augment_ == 'affine'
+    assert seen == [(TINY['batch_size'], 8, 8)] * (len(digits.x) // TINY['batch_size'])
+    del seen[:]
+    vectors = digits.x.reshape(len(digits.x), -1)
+    assert GMVAE(augment='auto', **short).fit(vectors).augment_ == 'none' and not seen
+    with pytest.raises(ParameterError, match=r"augment='affine' needs image samples.*\(64,\)"):
+        GMVAE(augment='affine', **short).fit(vectors)
 
 
 def test_batch_norm_needs_two_samples_per_batch(digits):

@@ -145,6 +145,20 @@ def test_alpha_warmup_ramps_from_the_mutual_information(mnist, tmp_path):
     assert model.get_params()['alpha_warmup'] == 1.0
 
 
+def test_alpha_delay_trains_at_the_mutual_information_first(mnist, tmp_path):
+    import json
+    from chainclust.training.iic_monitor import AlphaWarmup
+    held = AlphaWarmup(None, 10.0, 2, delay=3)
+    assert [held.value(i) for i in (0, 2, 3, 4, 5, 9)] == [1.0, 1.0, 1.0, 5.5, 10.0, 10.0]
+    jump = AlphaWarmup(None, 10.0, 0, delay=3)
+    assert [jump.value(i) for i in (0, 2, 3, 9)] == [1.0, 1.0, 10.0, 10.0]
+    out = str(tmp_path / 'delayed')
+    IIC(out=out, **dict(TINY, alpha=10.0, alpha_delay=1.0)).fit(mnist.x)  # then a jump
+    with open(out + '/train/log') as f:
+        alphas = [entry['main/alpha'] for entry in json.load(f)]
+    assert alphas == [1.0, 10.0]
+
+
 @pytest.mark.parametrize('transform_both', [False, True])
 def test_the_first_view_is_the_original_or_its_own_transformation(mnist, transform_both):
     net = IICNet((28, 28), n_clusters=4, overclustering=2, n_subheads=1)
