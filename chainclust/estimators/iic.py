@@ -44,10 +44,11 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
     Args:
         n_clusters (int): K, the clusters of the clustering head.
         alpha (float): weight of the marginal entropies in the loss (the
-            paper: 1). Larger values favour balanced clusters but also the
-            trivial solution of uniform outputs for every image (measured with
-            10 on MNIST-10k: the loss settles there within two epochs; a
-            one-epoch ``alpha_warmup`` did not prevent it).
+            paper: 1). Larger values favour balanced clusters, but near uniform
+            outputs they make the uniform output for every image a local
+            minimum, and with few distinct images per batch the best one (see
+            ``alpha_delay``; measured with 10 on MNIST-10k from the first
+            step: the loss settles there within two epochs).
         alpha_warmup (float): epochs over which ``alpha`` ramps linearly from 1
             to its value (0: no ramp).
         alpha_delay (float): epochs of training at ``alpha = 1`` before the
