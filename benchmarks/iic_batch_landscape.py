@@ -12,7 +12,8 @@ marginal's entropy, lowered by the batch's sampling noise, costs (alpha - 1)
 times a second-order term: the loss first rises away from uniform. And where
 (alpha - 1) (K - 1) / N exceeds about log K / 2, confident clusters cost more
 than uniform outputs even at full confidence. Writes
-benchmarks/results/iic_batch_landscape.md (mean loss over ``--draws`` batches).
+benchmarks/results/iic_batch_landscape.md and .json (mean loss over ``--draws``
+batches).
 """
 import argparse
 

@@ -85,16 +85,19 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
             10 epochs of 8,000 MNIST images, 1e-3 had reached a Makhzani ACC
             of 0.76 on them, 1e-4 0.52).
         batch_size (int): minibatch size (the paper's 50).
-        augment (str): ``affine`` trains on images shifted by up to 10% and
-            rotated by up to 10 degrees (as DEC's ``augment``; the ELBO is that
-            of the warped image), ``auto`` is ``affine`` for image samples,
-            ``none`` (the default, as the paper) trains on the data as given;
-            on MNIST-10k ``affine`` trailed far behind (README).
+        augment (str): one of ``none`` (the default, as the paper: the data
+            as given), ``affine`` (images shifted by up to 10% and rotated by up
+            to 10 degrees, as DEC's ``augment``; the ELBO is that of the warped
+            image; samples ``(H, W)`` or ``(H, W, C)``, not with
+            ``normalize='standard'``, whose per-pixel scales a shift would
+            misapply) or ``auto`` (``affine`` for such images). On MNIST-10k
+            ``affine`` trailed far behind (README).
         normalize, device, communicator, random_state, out, resume, verbose: as for DEC.
 
     Attributes:
         labels_ (numpy.ndarray): ``(N,)`` most probable component of each sample.
         likelihood_ (str): the likelihood ``auto`` resolved to.
+        augment_ (str): ``augment`` resolved: ``'affine'`` or ``'none'``.
         start_losses_ (list of float or None): with ``n_init > 1``, each start's
             loss in its last epoch.
     """
@@ -177,6 +180,11 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
 
     def _train(self, run, net, x, y):
         self.augment_ = resolve_augment(self.augment, self.input_shape_)
+        if self.augment_ == 'affine' and self.normalization_ == 'standard':
+            raise ParameterError(
+                "augment='affine' warps the raw images, which normalize='standard' then "
+                "scales pixel by pixel; choose normalize='minmax' or 'scale255', or "
+                "augment='none'")
         xf = numpy.asarray(x, dtype=numpy.float32)
         if self.likelihood_ == 'bernoulli':
             h = batched_forward(net.preprocess, xf, device=run.device)
@@ -309,6 +317,8 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         state = super(GMVAE, self)._extra_state()
         if getattr(self, 'likelihood_', None) is not None:
             state['likelihood'] = self.likelihood_
+        if getattr(self, 'augment_', None) is not None:
+            state['augmentation'] = self.augment_
         state['network_version'] = NETWORK_VERSION
         return state
 
@@ -320,3 +330,4 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
                 'different (batch-normalised recognition, a learned Gaussian variance came '
                 'later); train it again')
         self.likelihood_ = info.get('likelihood')
+        self.augment_ = info.get('augmentation', 'none')

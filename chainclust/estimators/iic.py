@@ -55,7 +55,8 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
             ramp (or the jump, without ``alpha_warmup``) to ``alpha``: near
             uniform outputs any ``alpha > 1`` makes the batch loss rise away
             from uniform (README, "IIC, as implemented"), so the clusters form
-            at the mutual information first.
+            at the mutual information first. With ``n_init``, each start
+            follows the schedule and the chosen one continues it.
         overclustering (int): the overclustering head has this many times K
             clusters; 0 trains without it.
         n_subheads (int): independent sub-heads per head (the paper: 5).
@@ -190,8 +191,10 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
         per_epoch = max(1, len(xf) // self.batch_size)
         ramp = int(numpy.ceil(self.alpha_warmup * per_epoch))
         delay = int(numpy.ceil(self.alpha_delay * per_epoch))
+        # the phase after n_init starts continues the chosen start's schedule
+        offset = self.init_epochs * per_epoch if name == 'train' and self.n_init > 1 else 0
         if (ramp or delay) and self.alpha != 1:
-            extensions.append((AlphaWarmup(loss, self.alpha, ramp, delay), {}))
+            extensions.append((AlphaWarmup(loss, self.alpha, ramp, delay, offset), {}))
         # metrics.png always: a snapshot then resumes whether or not labels are given
         plot_list = [('loss.png', keys),
                      ('subheads.png', ['main/cluster%d' % i for i in range(self.n_subheads)]),
@@ -209,6 +212,8 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
             params['alpha_warmup'] = self.alpha_warmup
         if self.alpha_delay:
             params['alpha_delay'] = self.alpha_delay
+        if offset and (ramp or delay) and self.alpha != 1:
+            params['alpha_offset'] = offset  # earlier versions restarted the schedule here
         params.update(extra)
         phase = Phase(name, loss, xf, Adam(alpha=self.lr),
                       (epochs, 'epoch'), self.batch_size, params=params,

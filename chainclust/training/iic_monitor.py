@@ -42,17 +42,20 @@ class AlphaWarmup(extension.Extension):
         target (float): ``alpha`` after the warm-up.
         iterations (int): length of the ramp (0: a jump to ``target``).
         delay (int): iterations at ``alpha = 1`` before the ramp starts.
+        offset (int): iterations trained before this phase (a start's, when
+            the phase continues it), counted in the schedule.
     """
 
     trigger = (1, 'iteration')
     priority = extension.PRIORITY_WRITER + 2
 
-    def __init__(self, loss, target, iterations, delay=0):
+    def __init__(self, loss, target, iterations, delay=0, offset=0):
         self._loss, self.target, self.iterations = loss, float(target), int(iterations)
-        self.delay = int(delay)
+        self.delay, self.offset = int(delay), int(offset)
 
     def value(self, iteration):
-        """``alpha`` for the update after ``iteration`` updates."""
+        """``alpha`` for the update after ``iteration`` updates of this phase."""
+        iteration += self.offset
         if iteration < self.delay:
             return 1.0
         if not self.iterations:

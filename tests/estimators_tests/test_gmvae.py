@@ -194,7 +194,8 @@ def test_auto_likelihood_follows_the_normalisation(digits):
     assert model.likelihood_ == 'gaussian'  # standardised uint8 pixels are not in [0, 1]
 
 
-def test_affine_augmentation_trains_on_shifted_images_only_when_asked(digits, monkeypatch):
+def test_affine_augmentation_trains_on_shifted_images_only_when_asked(digits, monkeypatch,
+                                                                     tmp_path):
     seen = []
     real = ImageAugmenter.__call__
 
@@ -205,10 +206,19 @@ def test_affine_augmentation_trains_on_shifted_images_only_when_asked(digits, mo
         return out
     monkeypatch.setattr(ImageAugmenter, '__call__', spy)
     short = dict(TINY, epochs=1)
-    assert GMVAE(**short).fit(digits.x).augment_ == 'none' and not seen  # the paper
-    model = GMVAE(augment='auto', **short).fit(digits.x)
-    assert model.augment_ == 'affine'
+    plain = str(tmp_path / 'plain')
+    assert GMVAE(out=plain, **short).fit(digits.x).augment_ == 'none' and not seen  # paper
+    with open(os.path.join(plain, 'train', 'key.json')) as f:
+        assert 'augment' not in json.load(f)['params']  # folders of earlier versions resume
+    out = str(tmp_path / 'augmented')
+    model = GMVAE(augment='auto', out=out, **short).fit(digits.x)
+    assert model.augment_ == 'affine' and GMVAE.load(out).augment_ == 'affine'
     assert seen == [(TINY['batch_size'], 8, 8)] * (len(digits.x) // TINY['batch_size'])
+    with open(os.path.join(out, 'train', 'key.json')) as f:
+        assert json.load(f)['params']['augment'] == 'affine'
+    del seen[:]
+    with pytest.raises(ParameterError, match="normalize='standard' then scales pixel by pixel"):
+        GMVAE(augment='affine', normalize='standard', likelihood='gaussian', **short).fit(digits.x)
     del seen[:]
     vectors = digits.x.reshape(len(digits.x), -1)
     assert GMVAE(augment='auto', **short).fit(vectors).augment_ == 'none' and not seen

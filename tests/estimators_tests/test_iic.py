@@ -152,11 +152,19 @@ def test_alpha_delay_trains_at_the_mutual_information_first(mnist, tmp_path):
     assert [held.value(i) for i in (0, 2, 3, 4, 5, 9)] == [1.0, 1.0, 1.0, 5.5, 10.0, 10.0]
     jump = AlphaWarmup(None, 10.0, 0, delay=3)
     assert [jump.value(i) for i in (0, 2, 3, 9)] == [1.0, 1.0, 10.0, 10.0]
+    after_a_start = AlphaWarmup(None, 10.0, 0, delay=3, offset=2)  # continues a start
+    assert [after_a_start.value(i) for i in (0, 1, 2)] == [1.0, 10.0, 10.0]
     out = str(tmp_path / 'delayed')
     IIC(out=out, **dict(TINY, alpha=10.0, alpha_delay=1.0)).fit(mnist.x)  # then a jump
     with open(out + '/train/log') as f:
         alphas = [entry['main/alpha'] for entry in json.load(f)]
     assert alphas == [1.0, 10.0]
+    out = str(tmp_path / 'starts')  # one epoch per start at alpha = 1, then alpha
+    IIC(out=out, **dict(TINY, alpha=10.0, alpha_delay=1.0, n_init=2, init_epochs=1)).fit(
+        mnist.x)
+    for phase, expected in (('start0', [1.0]), ('start1', [1.0]), ('train', [10.0])):
+        with open(os.path.join(out, phase, 'log')) as f:
+            assert [entry['main/alpha'] for entry in json.load(f)] == expected, phase
 
 
 @pytest.mark.parametrize('transform_both', [False, True])
