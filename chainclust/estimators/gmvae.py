@@ -150,7 +150,12 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
             raise ValueError('batch_size must be >= 2: the networks use batch normalisation')
         check_widths('hidden_dims', self.hidden_dims)
         self._check_starts()
-        resolve_augment(self.augment, self.input_shape_)  # refuses 'affine' for non-images
+        affine = resolve_augment(self.augment, self.input_shape_) == 'affine'  # images only
+        if affine and self.normalize == 'standard':  # ('auto' never resolves to it)
+            raise ValueError(
+                "augment='affine' warps the raw images, which normalize='standard' then "
+                "scales pixel by pixel; choose normalize='minmax' or 'scale255', or "
+                "augment='none'")
         if not self.hidden_dims:
             raise ValueError('hidden_dims needs at least one width')
         if self.architecture == 'conv':
@@ -180,11 +185,6 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
 
     def _train(self, run, net, x, y):
         self.augment_ = resolve_augment(self.augment, self.input_shape_)
-        if self.augment_ == 'affine' and self.normalization_ == 'standard':
-            raise ParameterError(
-                "augment='affine' warps the raw images, which normalize='standard' then "
-                "scales pixel by pixel; choose normalize='minmax' or 'scale255', or "
-                "augment='none'")
         xf = numpy.asarray(x, dtype=numpy.float32)
         if self.likelihood_ == 'bernoulli':
             h = batched_forward(net.preprocess, xf, device=run.device)

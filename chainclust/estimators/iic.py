@@ -193,7 +193,8 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
         delay = int(numpy.ceil(self.alpha_delay * per_epoch))
         # the phase after n_init starts continues the chosen start's schedule
         offset = self.init_epochs * per_epoch if name == 'train' and self.n_init > 1 else 0
-        if (ramp or delay) and self.alpha != 1:
+        scheduled = bool(ramp or delay) and self.alpha != 1
+        if scheduled:
             extensions.append((AlphaWarmup(loss, self.alpha, ramp, delay, offset), {}))
         # metrics.png always: a snapshot then resumes whether or not labels are given
         plot_list = [('loss.png', keys),
@@ -212,7 +213,7 @@ class IIC(starts.MultiStartMixin, ClusteringEstimator):
             params['alpha_warmup'] = self.alpha_warmup
         if self.alpha_delay:
             params['alpha_delay'] = self.alpha_delay
-        if offset and (ramp or delay) and self.alpha != 1:
+        if offset and scheduled:
             params['alpha_offset'] = offset  # earlier versions restarted the schedule here
         params.update(extra)
         phase = Phase(name, loss, xf, Adam(alpha=self.lr),
