@@ -20,3 +20,4 @@ from chainclust.functions.sparsity_kl import sparsity_kl, SparsityKL  # NOQA
 from chainclust.functions.linear_relu import linear_relu, LinearReLU  # NOQA
 from chainclust.functions.convolution import convolution_2d, GemmConvolution2D  # NOQA
 from chainclust.functions.max_pooling import max_pooling_2x2, MaxPooling2x2  # NOQA
+from chainclust.functions.batch_norm_relu import batch_norm_relu, BatchNormReLU  # NOQA

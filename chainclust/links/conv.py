@@ -4,6 +4,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from chainclust.functions.convolution import convolution_2d
+from chainclust.links.batch_norm_relu import BatchNormalizationReLU
 
 
 class Convolution2D(L.Convolution2D):
@@ -62,15 +63,15 @@ class ConvEncoder(chainer.Chain):
             self.convs = chainer.ChainList(*[
                 Convolution2D(c_in, c_out, ksize, stride, pad, initialW=initialW)
                 for c_in, (c_out, ksize, stride, pad) in zip(channels, layers)])
-            self.norms = chainer.ChainList(*[L.BatchNormalization(c) for c in channels[1:]])
+            self.norms = chainer.ChainList(*[BatchNormalizationReLU(c) for c in channels[1:]])
             self.whole = Convolution2D(channels[-1], width, sizes[-1], initialW=initialW)
-            self.whole_norm = L.BatchNormalization(width)
+            self.whole_norm = BatchNormalizationReLU(width)
 
     def forward(self, x):
         h = x
         for conv, norm in zip(self.convs, self.norms):
-            h = F.relu(norm(conv(h)))
-        h = F.relu(self.whole_norm(self.whole(h)))
+            h = norm(conv(h))
+        h = self.whole_norm(self.whole(h))
         return F.reshape(h, (h.shape[0], self.width))
 
 
@@ -108,24 +109,24 @@ class DeconvDecoder(chainer.Chain):
         self.width, self.sizes = encoder.width, sizes
         with self.init_scope():
             self.linear = L.Linear(in_size, encoder.width, initialW=initialW)
-            self.linear_norm = L.BatchNormalization(encoder.width)
+            self.linear_norm = BatchNormalizationReLU(encoder.width)
             self.whole = L.Deconvolution2D(encoder.width, channels[-1], sizes[-1],
                                            initialW=initialW)
-            self.whole_norm = L.BatchNormalization(channels[-1])
+            self.whole_norm = BatchNormalizationReLU(channels[-1])
             self.deconvs = chainer.ChainList(*[
                 L.Deconvolution2D(c_in, c_out, ksize, stride, pad, outsize=size,
                                   initialW=initialW)
                 for c_in, c_out, (_, ksize, stride, pad), size in zip(
                     reversed(channels), outs, reversed(layers), reversed(sizes[:-1]))])
-            self.norms = chainer.ChainList(*[L.BatchNormalization(c) for c in outs[:-1]])
+            self.norms = chainer.ChainList(*[BatchNormalizationReLU(c) for c in outs[:-1]])
 
     def forward(self, z):
-        h = F.relu(self.linear_norm(self.linear(z)))
+        h = self.linear_norm(self.linear(z))
         h = F.reshape(h, (h.shape[0], self.width, 1, 1))
-        h = F.relu(self.whole_norm(self.whole(h)))
+        h = self.whole_norm(self.whole(h))
         deconvs = list(self.deconvs)
         for i, deconv in enumerate(deconvs):
             h = deconv(h)
             if i < len(deconvs) - 1:
-                h = F.relu(self.norms[i](h))
+                h = self.norms[i](h)
         return h

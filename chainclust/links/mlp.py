@@ -4,6 +4,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from chainclust.functions.linear_relu import linear_relu
+from chainclust.links.batch_norm_relu import BatchNormalizationReLU
 
 
 class MLP(chainer.ChainList):
@@ -59,9 +60,9 @@ class BatchNormMLP(chainer.Chain):
         with self.init_scope():
             self.linears = chainer.ChainList(
                 *[L.Linear(a, b, initialW=initialW) for a, b in zip(sizes, sizes[1:])])
-            self.norms = chainer.ChainList(*[L.BatchNormalization(b) for b in sizes[1:]])
+            self.norms = chainer.ChainList(*[BatchNormalizationReLU(b) for b in sizes[1:]])
 
     def forward(self, x):
         for linear, norm in zip(self.linears, self.norms):
-            x = F.relu(norm(linear(x)))
+            x = norm(linear(x))
         return x

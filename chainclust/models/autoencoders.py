@@ -25,7 +25,7 @@ import numpy
 
 from chainclust.functions import quantizing_error, scalar_quantize, sparsity_kl
 from chainclust.functions import straight_through
-from chainclust.links import Codebook
+from chainclust.links import BatchNormalizationReLU, Codebook
 from chainclust.models.base import ClusteringNet
 
 LOG_SD_BOUND = 10.0  # |log sigma| of the Gaussian bottleneck: exp stays finite in float32
@@ -76,7 +76,7 @@ class DenseStack(chainer.Chain):
             self.linears = chainer.ChainList(*[
                 L.Linear(a, b, nobias=i < n - 1, initialW=initialW)
                 for i, (a, b) in enumerate(zip(widths, widths[1:]))])
-            self.norms = chainer.ChainList(*[L.BatchNormalization(b) for b in widths[1:-1]])
+            self.norms = chainer.ChainList(*[BatchNormalizationReLU(b) for b in widths[1:-1]])
 
     @property
     def n_layers(self):
@@ -94,7 +94,7 @@ class DenseStack(chainer.Chain):
         for i in range(start, stop):
             x = self.linears[i](x)
             if i < self.n_layers - 1:
-                x = F.relu(self.norms[i](x))
+                x = self.norms[i](x)
             elif self.final_relu:
                 x = F.relu(x)
         return x

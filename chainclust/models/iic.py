@@ -8,11 +8,10 @@ softmax outputs of an image and of a randomly transformed copy agree, through
 """
 import chainer
 import chainer.functions as F
-import chainer.links as L
 import numpy
 
 from chainclust.functions import iic_loss, max_pooling_2x2
-from chainclust.links import MLP
+from chainclust.links import BatchNormalizationReLU, MLP
 from chainclust.links.conv import Convolution2D
 from chainclust.models.base import ClusteringNet
 
@@ -43,13 +42,13 @@ class ConvTrunk(chainer.Chain):
             self.convs = chainer.ChainList(*[
                 Convolution2D(a, b, 3, pad=1, initialW=initialW)
                 for a, b in zip(sizes, sizes[1:])])
-            self.norms = chainer.ChainList(*[L.BatchNormalization(b) for b in sizes[1:]])
+            self.norms = chainer.ChainList(*[BatchNormalizationReLU(b) for b in sizes[1:]])
 
     def forward(self, x):
         h = x
         blocks = len(self.convs) - 1
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
-            h = F.relu(norm(conv(h)))
+            h = norm(conv(h))
             if i < blocks:
                 h = max_pooling_2x2(h)
         h = F.average_pooling_2d(h, self.pooled_size)
