@@ -18,7 +18,7 @@ from chainclust.models.gmvae import ARCHITECTURES, GMVAELoss, GMVAENet, LIKELIHO
 from chainclust.models.gmvae import PAPER_CONV_LAYERS, Z_GRADIENTS
 from chainclust.optimizers import Adam
 from chainclust import plots
-from chainclust.training import Phase, random_stream
+from chainclust.training import EpochIntervalTrigger, Phase, random_stream
 from chainclust.training.augment import affine_augmentation, AUGMENT_MODES, resolve_augment
 from chainclust.training.cluster_metrics import ClusterMetricsReport
 
@@ -92,6 +92,9 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
             ``normalize='standard'``, whose per-pixel scales a shift would
             misapply) or ``auto`` (``affine`` for such images). On MNIST-10k
             ``affine`` trailed far behind (README).
+        metrics_interval (int): with labels, epochs between the evaluations of
+            ACC/NMI/ARI on all samples (and after the last epoch). Monitoring
+            only: training is the same.
         normalize, device, communicator, random_state, out, resume, verbose: as for DEC.
 
     Attributes:
@@ -111,13 +114,14 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         x_dim=positive_int(), w_dim=positive_int(), prior_hidden=positive_int(),
         likelihood=[StrOptions(set(('auto',) + LIKELIHOODS))], epochs=positive_int(),
         lr=positive_float(), batch_size=positive_int(),
-        augment=[StrOptions(set(AUGMENT_MODES))], **starts.PARAMETER_CONSTRAINTS)
+        augment=[StrOptions(set(AUGMENT_MODES))], metrics_interval=positive_int(), **starts.PARAMETER_CONSTRAINTS)
 
     def __init__(self, n_clusters=10, n_samples=1, information_lambda=0.5,
                  z_prior_weight=1.0, z_gradient='paper', architecture='mlp',
                  hidden_dims=(500,), x_dim=10, w_dim=10,
                  prior_hidden=500, likelihood='auto', epochs=100, n_init=1, init_epochs=10,
-                 lr=1e-3, batch_size=50, augment='none', normalize='auto', device='@numpy',
+                 lr=1e-3, batch_size=50, augment='none', metrics_interval=1, normalize='auto',
+                 device='@numpy',
                  communicator=None,
                  random_state=None, out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
@@ -137,6 +141,7 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         self.lr = lr
         self.batch_size = batch_size
         self.augment = augment
+        self.metrics_interval = metrics_interval
         self.normalize = normalize
         self.device = device
         self.communicator = communicator
@@ -214,7 +219,8 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         if self.augment_ == 'affine':  # keyed only when used: earlier folders still resume
             params['augment'] = self.augment_
             converter, states['augment'] = affine_augmentation(run, name, self.input_shape_)
-        monitor = ClusterMetricsReport(net, xf, y, run.device) if y is not None else None
+        monitor = None if y is None else ClusterMetricsReport(
+            net, xf, y, run.device, EpochIntervalTrigger(self.metrics_interval, epochs))
         # metrics.png always: a snapshot then resumes whether or not labels are given
         plot_list = [('loss.png', keys[:5]), ('z_prior.png', keys[4:]),
                      ('metrics.png', ClusterMetricsReport.keys_for())]

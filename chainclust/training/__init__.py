@@ -5,5 +5,5 @@ from chainclust.training.random_states import random_stream, RandomStateSnapshot
 from chainclust.training.run import TrainingRun  # NOQA
 from chainclust.training.target_distribution import target_distribution  # NOQA
 from chainclust.training.target_distribution import TargetDistributionUpdate  # NOQA
-from chainclust.training.triggers import LabelChangeTrigger  # NOQA
+from chainclust.training.triggers import EpochIntervalTrigger, LabelChangeTrigger  # NOQA
 from chainclust.training.vq_monitor import TensorBoardReport, VQMonitor  # NOQA

@@ -1,4 +1,4 @@
-"""Stop rules as Trainer triggers."""
+"""Stop rules and schedules as Trainer triggers."""
 
 
 class LabelChangeTrigger(object):
@@ -28,3 +28,26 @@ class LabelChangeTrigger(object):
             return True
         update = self.target_update
         return update.n_updates > 1 and update.delta_label < self.tol
+
+
+class EpochIntervalTrigger(object):
+    """Fire at the end of every ``interval``-th epoch and of the last one.
+
+    Stateless (it reads the updater's epoch alone), so a resumed phase keeps
+    the schedule and a snapshot holds nothing of it.
+
+    Args:
+        interval (int): epochs between firings, >= 1.
+        last_epoch (int): the phase's last epoch, which always fires.
+    """
+
+    def __init__(self, interval, last_epoch):
+        if int(interval) < 1:
+            raise ValueError('interval must be >= 1, got %r' % (interval,))
+        self.interval, self.last_epoch = int(interval), int(last_epoch)
+
+    def __call__(self, trainer):
+        updater = trainer.updater
+        if not updater.is_new_epoch:
+            return False
+        return updater.epoch % self.interval == 0 or updater.epoch >= self.last_epoch

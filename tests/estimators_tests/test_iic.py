@@ -186,3 +186,13 @@ def test_the_first_view_is_the_original_or_its_own_transformation(mnist, transfo
         assert numpy.all(first >= 1) and not numpy.isin(first.round(5), shifts.round(5)).any()
     else:
         numpy.testing.assert_allclose(views, original, atol=1e-6)
+
+
+def test_metrics_interval_evaluates_less_often_and_trains_the_same(mnist, tmp_path):
+    sparse_out = str(tmp_path / 'sparse')
+    sparse = IIC(out=sparse_out, **dict(TINY, epochs=3, metrics_interval=2)).fit(mnist)
+    with open(os.path.join(sparse_out, 'train', 'log')) as f:
+        log = json.load(f)
+    assert [entry['epoch'] for entry in log if 'cluster/acc' in entry] == [2, 3]  # and the last
+    every = IIC(**dict(TINY, epochs=3)).fit(mnist)
+    numpy.testing.assert_array_equal(sparse.predict_proba(mnist.x), every.predict_proba(mnist.x))

@@ -6,7 +6,8 @@ import numpy
 import pytest
 
 from chainclust.links import MLP
-from chainclust.training import LabelChangeTrigger, Phase, target_distribution, TrainingRun
+from chainclust.training import EpochIntervalTrigger, LabelChangeTrigger, Phase
+from chainclust.training import target_distribution, TrainingRun
 from chainclust.training import TargetDistributionUpdate
 
 
@@ -130,3 +131,18 @@ def test_trigger_arguments():
         LabelChangeTrigger(None, tol=1.5, max_iter=3)
     with pytest.raises(ValueError, match='max_iter'):
         LabelChangeTrigger(None, tol=0.1, max_iter=0)
+
+
+def test_epoch_interval_trigger_fires_every_interval_and_at_the_last_epoch():
+    trigger = EpochIntervalTrigger(2, last_epoch=5)
+    trainer = _Trainer()
+    fired = []
+    for epoch in range(1, 6):
+        for new_epoch in (False, True):  # an iteration inside the epoch, then its last one
+            trainer.updater.is_new_epoch = new_epoch
+            trainer.updater.epoch = epoch if new_epoch else epoch - 1
+            if trigger(trainer):
+                fired.append(epoch)
+    assert fired == [2, 4, 5]
+    with pytest.raises(ValueError, match='interval'):
+        EpochIntervalTrigger(0, last_epoch=5)
