@@ -119,3 +119,21 @@ def test_mismatched_parameters_are_a_clear_type_error():
     with pytest.raises(chainer.utils.type_check.InvalidType):
         batch_norm_relu(numpy.zeros((4, 3), numpy.float32), numpy.ones(2, numpy.float32),
                         numpy.zeros(2, numpy.float32))
+
+
+@pytest.mark.parametrize('shape', [(4, 3, 5, 5), (6, 3)])
+def test_inference_without_a_graph_is_one_affine_pass_with_chainers_values(shape):
+    rng = numpy.random.RandomState(7)
+    ours, chainers = BatchNormalizationReLU(3), L.BatchNormalization(3)
+    for link in (ours, chainers):
+        link.gamma.array[...] = [0.5, 1.0, 2.0]
+        link.beta.array[...] = [0.1, -0.2, 0.3]
+        link.avg_mean[...] = [1.0, -2.0, 0.5]
+        link.avg_var[...] = [4.0, 0.25, 1.5]
+    x = (rng.standard_normal(shape) * 3).astype(numpy.float32)
+    with chainer.using_config('train', False), chainer.no_backprop_mode():
+        y = ours(x)
+        expected = F.relu(chainers(x)).array
+    assert y.creator is None and y.shape == shape
+    numpy.testing.assert_allclose(y.array, expected, rtol=1e-5, atol=1e-6)
+    assert (y.array > 0).any() and (y.array == 0).any()  # both sides of the ReLU
