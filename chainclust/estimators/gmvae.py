@@ -114,16 +114,15 @@ class GMVAE(starts.MultiStartMixin, ClusteringEstimator):
         x_dim=positive_int(), w_dim=positive_int(), prior_hidden=positive_int(),
         likelihood=[StrOptions(set(('auto',) + LIKELIHOODS))], epochs=positive_int(),
         lr=positive_float(), batch_size=positive_int(),
-        augment=[StrOptions(set(AUGMENT_MODES))], metrics_interval=positive_int(), **starts.PARAMETER_CONSTRAINTS)
+        augment=[StrOptions(set(AUGMENT_MODES))], metrics_interval=positive_int(),
+        **starts.PARAMETER_CONSTRAINTS)
 
     def __init__(self, n_clusters=10, n_samples=1, information_lambda=0.5,
                  z_prior_weight=1.0, z_gradient='paper', architecture='mlp',
                  hidden_dims=(500,), x_dim=10, w_dim=10,
                  prior_hidden=500, likelihood='auto', epochs=100, n_init=1, init_epochs=10,
                  lr=1e-3, batch_size=50, augment='none', metrics_interval=1, normalize='auto',
-                 device='@numpy',
-                 communicator=None,
-                 random_state=None, out=None, resume='auto', verbose=False):
+                 device='@numpy', communicator=None, random_state=None, out=None, resume='auto', verbose=False):
         self.n_clusters = n_clusters
         self.n_samples = n_samples
         self.information_lambda = information_lambda

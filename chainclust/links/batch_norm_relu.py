@@ -1,6 +1,5 @@
 """Batch normalisation followed by ReLU: one node in training, one affine pass in inference, on the CPU."""
 import chainer
-from chainer import backend
 import chainer.functions as F
 import chainer.links as L
 import numpy
@@ -24,29 +23,20 @@ class BatchNormalizationReLU(L.BatchNormalization):
     """
 
     def forward(self, x, **kwargs):
-        fused = (chainer.config.train and not kwargs and self.axis is None
-                 and not chainer.config.in_recomputing and self.avg_mean is not None
-                 and self.gamma is not None and self.beta is not None
-                 and backend.get_array_module(x) is numpy
-                 and self.gamma.dtype == x.dtype and self.beta.dtype == x.dtype)
-        if not fused and self._affine_inference(x, kwargs):
-            return chainer.Variable(self._affine_relu(x), requires_grad=False)
-        if not fused:
-            return F.relu(super(BatchNormalizationReLU, self).forward(x, **kwargs))
-        return batch_norm_relu(x, self.gamma, self.beta, self.eps, self.avg_mean,
-                               self.avg_var, self.decay)
-
-    def _affine_inference(self, x, kwargs):
         array = x.array if isinstance(x, chainer.Variable) else x
-        return (not chainer.config.train and not chainer.config.enable_backprop
-                and not kwargs and self.axis is None and self.avg_mean is not None
-                and self.gamma is not None and self.beta is not None
-                and isinstance(array, numpy.ndarray) and array.ndim >= 2
-                and array.dtype == self.gamma.dtype == self.beta.dtype)
+        plain = (not kwargs and self.axis is None and not chainer.config.in_recomputing
+                 and self.avg_mean is not None and self.gamma is not None
+                 and self.beta is not None and isinstance(array, numpy.ndarray)
+                 and self.gamma.dtype == array.dtype and self.beta.dtype == array.dtype)
+        if plain and chainer.config.train:
+            return batch_norm_relu(x, self.gamma, self.beta, self.eps, self.avg_mean,
+                                   self.avg_var, self.decay)
+        if plain and not chainer.config.enable_backprop and array.ndim >= 2:
+            return chainer.Variable(self._affine_relu(array), requires_grad=False)
+        return F.relu(super(BatchNormalizationReLU, self).forward(x, **kwargs))
 
     def _affine_relu(self, x):
-        """``(N, C, ...)`` -> ``max(x * s + t, 0)`` with the running statistics, same shape."""
-        x = x.array if isinstance(x, chainer.Variable) else x
+        """``x (N, C, ...)`` -> ``max(x * s + t, 0)`` with the running statistics, same shape."""
         scale = self.gamma.array / numpy.sqrt(self.avg_var + self.eps)
         shift = self.beta.array - self.avg_mean * scale
         shape = (1, -1) + (1,) * (x.ndim - 2)
